@@ -1,0 +1,20 @@
+/** A TCP endpoint. `host` is a hostname or an IP literal (no brackets); "" means all interfaces. */
+export interface Address {
+  readonly host: string;
+  readonly port: number;
+}
+
+/** A backend in the configured list; `index` is its priority (0 = primary). */
+export interface Backend {
+  readonly index: number;
+  readonly address: Address;
+  /** The address as the operator wrote it, e.g. "db1:3306" or "[::1]:6379"; used in logs. */
+  readonly label: string;
+}
+
+/** Formats an address the way Go's net.JoinHostPort does: IPv6 literals get brackets. */
+export const formatAddress = ({ host, port }: Address): string =>
+  host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
+
+export const makeBackends = (addresses: ReadonlyArray<Address>): ReadonlyArray<Backend> =>
+  addresses.map((address, index) => ({ index, address, label: formatAddress(address) }));
