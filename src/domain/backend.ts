@@ -16,5 +16,9 @@ export interface Backend {
 export const formatAddress = ({ host, port }: Address): string =>
   host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
 
-export const makeBackends = (addresses: ReadonlyArray<Address>): ReadonlyArray<Backend> =>
-  addresses.map((address, index) => ({ index, address, label: formatAddress(address) }));
+/** Numbers backends by priority; labels default to the formatted address. */
+export const makeBackends = (
+  addresses: ReadonlyArray<Address>,
+  labels: ReadonlyArray<string> = [],
+): ReadonlyArray<Backend> =>
+  addresses.map((address, index) => ({ index, address, label: labels[index] ?? formatAddress(address) }));

@@ -1,0 +1,52 @@
+import { type Socket, connect } from "node:net";
+import type { Address } from "../domain/backend.js";
+import { formatDuration } from "../domain/duration.js";
+
+export type DialOutcome =
+  | { readonly ok: true; readonly socket: Socket }
+  | { readonly ok: false; readonly reason: string; readonly aborted: boolean };
+
+/**
+ * Opens a TCP connection, giving up after `timeoutMs`. The hostname is resolved on every dial,
+ * so DNS changes are followed. Returns the socket at once so the caller can abort (destroy) it;
+ * `done` is called exactly once.
+ */
+export const dialWithTimeout = (
+  address: Address,
+  timeoutMs: number,
+  done: (outcome: DialOutcome) => void,
+): Socket => {
+  const socket = connect({
+    host: address.host,
+    port: address.port,
+    allowHalfOpen: true,
+    noDelay: true,
+    timeout: timeoutMs,
+  });
+  let settled = false;
+  const settle = (outcome: DialOutcome): void => {
+    if (settled) return;
+    settled = true;
+    socket.removeListener("connect", onConnect);
+    socket.removeListener("timeout", onTimeout);
+    socket.removeListener("close", onClose);
+    done(outcome);
+  };
+  const onConnect = (): void => {
+    socket.setTimeout(0);
+    settle({ ok: true, socket });
+  };
+  const onTimeout = (): void => {
+    socket.destroy();
+    settle({ ok: false, reason: `connect timeout after ${formatDuration(timeoutMs)}`, aborted: false });
+  };
+  const onClose = (): void => settle({ ok: false, reason: "connect aborted", aborted: true });
+  // The error listener stays for the socket's whole life: an unhandled 'error' would crash the process.
+  socket.on("error", (error: Error) => {
+    if (!settled) settle({ ok: false, reason: error.message, aborted: false });
+  });
+  socket.once("connect", onConnect);
+  socket.once("timeout", onTimeout);
+  socket.once("close", onClose);
+  return socket;
+};

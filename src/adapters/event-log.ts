@@ -1,0 +1,27 @@
+import type { Logger } from "../domain/logger.js";
+import { formatDuration } from "../domain/duration.js";
+import type { ProxyEvent } from "../domain/proxy-event.js";
+import { type StatsSnapshot, formatStatsLines } from "../domain/stats.js";
+
+/** Writes a proxy event as the log line existing monitoring already parses. */
+export const logProxyEvent = (logger: Logger, event: ProxyEvent): void => {
+  switch (event.type) {
+    case "connect-failed":
+    case "probe-failed":
+      logger.warn(`Failed to connect to backend ${event.backend.label}: ${event.reason}`);
+      return;
+    case "backend-down":
+      logger.info(`Backend ${event.backend.label} marked down`);
+      return;
+    case "backend-up":
+      logger.info(`Backend is back ${event.backend.label}, downtime: ${formatDuration(event.downtimeMs)}`);
+      return;
+    case "no-backend":
+      logger.warn("Failed to connect to any backend");
+      return;
+  }
+};
+
+export const logStats = (logger: Logger, snapshot: StatsSnapshot): void => {
+  for (const line of formatStatsLines(snapshot)) logger.info(line);
+};

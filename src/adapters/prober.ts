@@ -1,0 +1,17 @@
+import { Observable } from "rxjs";
+import type { Probe, ProbeResult } from "../streams/probe-schedule.js";
+import { dialWithTimeout } from "./dialer.js";
+
+/** A health check that passes when a TCP connect succeeds within `timeoutMs`. */
+export const tcpConnectProbe =
+  (timeoutMs: number): Probe =>
+  (backend) =>
+    new Observable<ProbeResult>((subscriber) => {
+      const socket = dialWithTimeout(backend.address, timeoutMs, (outcome) => {
+        if (outcome.ok) outcome.socket.destroy();
+        else if (outcome.aborted) return;
+        subscriber.next(outcome.ok ? { ok: true } : { ok: false, reason: outcome.reason });
+        subscriber.complete();
+      });
+      return () => socket.destroy();
+    });

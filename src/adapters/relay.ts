@@ -1,0 +1,109 @@
+import type { Socket } from "node:net";
+import type { Backend } from "../domain/backend.js";
+import { formatDuration } from "../domain/duration.js";
+import type { HealthEvent } from "../domain/health.js";
+import type { Logger } from "../domain/logger.js";
+import type { Route } from "../domain/route.js";
+import { dialWithTimeout } from "./dialer.js";
+
+export interface RelayContext {
+  /** The current route, read synchronously for each dial (a cached value, not a subscription). */
+  readonly currentRoute: () => Route;
+  readonly connectTimeoutMs: number;
+  /** Feeds connection outcomes into the health loop. */
+  readonly emit: (event: HealthEvent) => void;
+  readonly now: () => number;
+  readonly logger: Logger;
+}
+
+/** The first backend of the current route this client has not tried yet. */
+const nextCandidate = (route: Route, tried: ReadonlyArray<number>): Backend | undefined =>
+  route.find((backend) => !tried.includes(backend.index));
+
+/**
+ * Routes one accepted client: dials the route's backends in order until one connects, then
+ * relays bytes both ways with Node streams (backpressure and half-close included).
+ * Client bytes that arrive while dialing wait in the socket, unread, so nothing is lost.
+ */
+export const relayClient = (client: Socket, ctx: RelayContext): void => {
+  ctx.emit({ type: "accepted", at: ctx.now() });
+  const tried: number[] = [];
+  let dialing: Socket | null = null;
+  // Every socket gets an error listener from the start; 'close' does the clean-up.
+  client.on("error", (error: Error) => {
+    if (ctx.logger.debugEnabled) ctx.logger.debug(`Client ${peerOf(client)} error: ${error.message}`);
+  });
+  const onClientGone = (): void => {
+    dialing?.destroy();
+  };
+  client.once("close", onClientGone);
+
+  const tryNext = (): void => {
+    const backend = nextCandidate(ctx.currentRoute(), tried);
+    if (backend === undefined) {
+      client.removeListener("close", onClientGone);
+      ctx.emit({ type: "no-backend", at: ctx.now() });
+      client.destroy();
+      return;
+    }
+    tried.push(backend.index);
+    dialing = dialWithTimeout(backend.address, ctx.connectTimeoutMs, (outcome) => {
+      dialing = null;
+      if (!outcome.ok) {
+        // The client left while we dialed: not the backend's fault.
+        if (outcome.aborted || client.destroyed) return;
+        ctx.emit({ type: "connect-failed", backend: backend.index, reason: outcome.reason, at: ctx.now() });
+        tryNext();
+        return;
+      }
+      if (client.destroyed) {
+        outcome.socket.destroy();
+        return;
+      }
+      client.removeListener("close", onClientGone);
+      ctx.emit({ type: "connected", backend: backend.index, at: ctx.now() });
+      pipeBothWays(client, outcome.socket, backend, ctx);
+    });
+  };
+  tryNext();
+};
+
+const peerOf = (socket: Socket): string => `${socket.remoteAddress ?? "?"}:${socket.remotePort ?? "?"}`;
+
+/**
+ * Plain pipe() in both directions: it carries backpressure, and with allowHalfOpen a FIN
+ * from one side ends only the other side's writable half. A side that closes abnormally
+ * (error, reset, destroy) takes the other down at once; a clean close leaves the other to
+ * flush what it still holds.
+ */
+const pipeBothWays = (client: Socket, server: Socket, backend: Backend, ctx: RelayContext): void => {
+  // Debug lines are built only when someone will read them: this is the per-connection path.
+  const debug = ctx.logger.debugEnabled;
+  const startedAt = debug ? ctx.now() : 0;
+  const peer = debug ? peerOf(client) : "";
+  if (debug) ctx.logger.debug(`Connection ${peer} -> ${backend.label} opened`);
+  client.pipe(server);
+  server.pipe(client);
+  let open = 2;
+  const onClose = function (this: Socket): void {
+    const other = this === client ? server : client;
+    if (!(this.readableEnded && this.writableFinished)) other.destroy();
+    if (--open > 0) return;
+    const at = ctx.now();
+    ctx.emit({
+      type: "closed",
+      backend: backend.index,
+      bytesIn: client.bytesRead,
+      bytesOut: client.bytesWritten,
+      at,
+    });
+    if (debug) {
+      ctx.logger.debug(
+        `Connection ${peer} -> ${backend.label} closed: in=${client.bytesRead} out=${client.bytesWritten} ` +
+          `duration=${formatDuration(at - startedAt)}`,
+      );
+    }
+  };
+  client.once("close", onClose);
+  server.once("close", onClose);
+};

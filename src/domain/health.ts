@@ -1,0 +1,149 @@
+import type { Backend } from "./backend.js";
+
+/** What one backend looks like to the proxy: health plus the counters behind the STATS lines. */
+export interface BackendHealth {
+  readonly backend: Backend;
+  readonly up: boolean;
+  /** When the current outage began (ms on the stream's clock); null while up. */
+  readonly downSince: number | null;
+  /** Downtime of outages that have ended, in ms. */
+  readonly pastDowntimeMs: number;
+  /** Connections relayed (successful dials). */
+  readonly requests: number;
+  /** Failed dials and failed probes. */
+  readonly errors: number;
+  readonly bytesIn: number;
+  readonly bytesOut: number;
+  readonly active: number;
+  /** Last use or probe (ms on the stream's clock); null if never. */
+  readonly lastUsed: number | null;
+}
+
+export interface Totals {
+  readonly accepted: number;
+  /** Clients closed because no backend could take them. */
+  readonly refused: number;
+  readonly active: number;
+}
+
+export interface HealthState {
+  readonly backends: ReadonlyArray<BackendHealth>;
+  readonly totals: Totals;
+}
+
+/** Everything that moves health or counters. `at` is stamped at the edge, so the reducer stays pure. */
+export type HealthEvent =
+  | { readonly type: "accepted"; readonly at: number }
+  | { readonly type: "connected"; readonly backend: number; readonly at: number }
+  | {
+      readonly type: "connect-failed";
+      readonly backend: number;
+      readonly reason: string;
+      readonly at: number;
+    }
+  | {
+      readonly type: "closed";
+      readonly backend: number;
+      readonly bytesIn: number;
+      readonly bytesOut: number;
+      readonly at: number;
+    }
+  | { readonly type: "no-backend"; readonly at: number }
+  | { readonly type: "probe-ok"; readonly backend: number; readonly at: number }
+  | {
+      readonly type: "probe-failed";
+      readonly backend: number;
+      readonly reason: string;
+      readonly at: number;
+    };
+
+/** Backends start up: clients may use them while the start-up probe is still running. */
+export const initialHealth = (backends: ReadonlyArray<Backend>): HealthState => ({
+  backends: backends.map((backend) => ({
+    backend,
+    up: true,
+    downSince: null,
+    pastDowntimeMs: 0,
+    requests: 0,
+    errors: 0,
+    bytesIn: 0,
+    bytesOut: 0,
+    active: 0,
+    lastUsed: null,
+  })),
+  totals: { accepted: 0, refused: 0, active: 0 },
+});
+
+const markUp = (b: BackendHealth, at: number): BackendHealth =>
+  b.up ? b : { ...b, up: true, downSince: null, pastDowntimeMs: b.pastDowntimeMs + (at - (b.downSince ?? at)) };
+
+const markDown = (b: BackendHealth, at: number): BackendHealth =>
+  b.up ? { ...b, up: false, downSince: at } : b;
+
+const updateBackend = (
+  state: HealthState,
+  index: number,
+  update: (b: BackendHealth) => BackendHealth,
+  totals: Totals = state.totals,
+): HealthState => {
+  const current = state.backends[index];
+  if (current === undefined) return state;
+  const backends = state.backends.slice();
+  backends[index] = update(current);
+  return { backends, totals };
+};
+
+/** The health reducer: one event in, the next state out. */
+export const reduceHealth = (state: HealthState, event: HealthEvent): HealthState => {
+  const t = state.totals;
+  switch (event.type) {
+    case "accepted":
+      return { backends: state.backends, totals: { ...t, accepted: t.accepted + 1 } };
+    case "no-backend":
+      return { backends: state.backends, totals: { ...t, refused: t.refused + 1 } };
+    case "connected":
+      // A backend that answers a client is up, whatever the last probe said.
+      return updateBackend(
+        state,
+        event.backend,
+        (b) => ({
+          ...markUp(b, event.at),
+          requests: b.requests + 1,
+          active: b.active + 1,
+          lastUsed: event.at,
+        }),
+        { ...t, active: t.active + 1 },
+      );
+    case "closed":
+      return updateBackend(
+        state,
+        event.backend,
+        (b) => ({
+          ...b,
+          active: b.active - 1,
+          bytesIn: b.bytesIn + event.bytesIn,
+          bytesOut: b.bytesOut + event.bytesOut,
+        }),
+        { ...t, active: t.active - 1 },
+      );
+    case "connect-failed":
+    case "probe-failed":
+      return updateBackend(state, event.backend, (b) => ({
+        ...markDown(b, event.at),
+        errors: b.errors + 1,
+        lastUsed: event.at,
+      }));
+    case "probe-ok":
+      return updateBackend(state, event.backend, (b) => ({ ...markUp(b, event.at), lastUsed: event.at }));
+  }
+};
+
+/** Cumulative downtime including the outage in progress. */
+export const downtimeAt = (b: BackendHealth, now: number): number =>
+  b.pastDowntimeMs + (b.downSince === null ? 0 : now - b.downSince);
+
+export const upBackends = (state: HealthState): ReadonlyArray<Backend> =>
+  state.backends.filter((b) => b.up).map((b) => b.backend);
+
+export const downBackends = (state: HealthState): ReadonlyArray<Backend> =>
+  state.backends.filter((b) => !b.up).map((b) => b.backend);

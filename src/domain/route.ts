@@ -1,0 +1,30 @@
+import type { Backend } from "./backend.js";
+import type { HealthState } from "./health.js";
+
+/**
+ * Where new clients go: backends to try in order. The first is the target; the rest are
+ * fallbacks for the same client if its connect fails. Empty means no backend can take clients.
+ */
+export type Route = ReadonlyArray<Backend>;
+
+export const sameRoute = (a: Route, b: Route): boolean =>
+  a.length === b.length && a.every((backend, i) => backend.index === b[i]?.index);
+
+/** Healthy backends in list order: the primary whenever it is up (immediate failback). */
+export const firstHealthyRoute = (state: HealthState): Route =>
+  state.backends.filter((b) => b.up).map((b) => b.backend);
+
+/**
+ * Sticky choice: keep `current` while it is up; otherwise take the first healthy backend.
+ * Returns null when nothing is up.
+ */
+export const stickyChoice = (current: Backend | null, state: HealthState): Backend | null => {
+  if (current !== null && state.backends[current.index]?.up === true) return current;
+  return state.backends.find((b) => b.up)?.backend ?? null;
+};
+
+/** A route led by `lead`, then the other healthy backends in list order. */
+export const routeLedBy = (lead: Backend | null, state: HealthState): Route => {
+  const healthy = firstHealthyRoute(state);
+  return lead === null ? healthy : [lead, ...healthy.filter((b) => b.index !== lead.index)];
+};

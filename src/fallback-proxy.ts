@@ -1,0 +1,165 @@
+import type { AddressInfo, Server, Socket } from "node:net";
+import {
+  BehaviorSubject,
+  type Observable,
+  type SchedulerLike,
+  Subject,
+  Subscription,
+  distinctUntilChanged,
+  share,
+  ReplaySubject,
+} from "rxjs";
+import { type Address, type Backend, formatAddress } from "./domain/backend.js";
+import { type HealthEvent, type HealthState, initialHealth } from "./domain/health.js";
+import type { Logger } from "./domain/logger.js";
+import type { ProxyEvent } from "./domain/proxy-event.js";
+import { type Route, sameRoute } from "./domain/route.js";
+import { type StatsSnapshot, snapshotOf } from "./domain/stats.js";
+import { logProxyEvent, logStats } from "./adapters/event-log.js";
+import { boundAddress, listen } from "./adapters/listener.js";
+import { tcpConnectProbe } from "./adapters/prober.js";
+import { relayClient } from "./adapters/relay.js";
+import { healthLoop } from "./streams/health-loop.js";
+import type { Probe } from "./streams/probe-schedule.js";
+import type { RoutePolicy } from "./streams/route-policies.js";
+import { statsSnapshots } from "./streams/stats-snapshots.js";
+
+/** A fully decoded configuration: what `createFallbackProxy` runs on. */
+export interface ProxyConfig {
+  readonly listen: Address;
+  readonly backends: ReadonlyArray<Backend>;
+  readonly connectTimeoutMs: number;
+  readonly probeDelayMs: number;
+  /** 0 turns periodic stats off. */
+  readonly statsIntervalMs: number;
+  readonly drainTimeoutMs: number;
+  readonly route: RoutePolicy;
+  readonly logger: Logger;
+  readonly scheduler: SchedulerLike;
+  /** How down backends are checked; a TCP connect by default. */
+  readonly probe?: Probe;
+}
+
+export interface FallbackProxy {
+  /** Current health of every backend, replayed to new subscribers. */
+  readonly health$: Observable<HealthState>;
+  /** Backends new clients will try, in order; replayed to new subscribers. */
+  readonly route$: Observable<Route>;
+  /** Health changes and failures as they happen (not replayed). */
+  readonly events$: Observable<ProxyEvent>;
+  /** A snapshot every stats interval. */
+  readonly stats$: Observable<StatsSnapshot>;
+  /** Resolves with the bound address; rejects if the listen address cannot be bound. */
+  readonly listening: Promise<AddressInfo>;
+  /** Counters and health right now. */
+  snapshot(): StatsSnapshot;
+  /**
+   * Stops accepting, lets live connections finish for up to the drain timeout, closes the
+   * rest, logs final stats and stops probing. Safe to call more than once.
+   */
+  close(): Promise<void>;
+}
+
+/** The composition root: builds the health loop, the route and the adapters, and wires them. */
+export const startFallbackProxy = (config: ProxyConfig): FallbackProxy => {
+  const { logger, scheduler } = config;
+  const now = (): number => scheduler.now();
+  const connectionEvents = new Subject<HealthEvent>();
+  const events = new Subject<ProxyEvent>();
+  const subscriptions = new Subscription();
+
+  for (const backend of config.backends) logger.info(`Backend ${backend.label} added`);
+
+  const steps$ = healthLoop({
+    backends: config.backends,
+    connectionEvents$: connectionEvents,
+    probe: config.probe ?? tcpConnectProbe(config.connectTimeoutMs),
+    probeDelayMs: config.probeDelayMs,
+    scheduler,
+  }).pipe(share());
+  const health = new BehaviorSubject<HealthState>(initialHealth(config.backends));
+  subscriptions.add(
+    steps$.subscribe((step) => {
+      health.next(step.state);
+      for (const event of step.transitions) events.next(event);
+    }),
+  );
+  const health$ = health.asObservable();
+
+  const route$ = config.route(health$).pipe(
+    distinctUntilChanged(sameRoute),
+    share({ connector: () => new ReplaySubject<Route>(1), resetOnRefCountZero: false }),
+  );
+  let currentRoute: Route = [];
+  subscriptions.add(route$.subscribe((route) => (currentRoute = route)));
+
+  const stats$ = statsSnapshots(health$, config.statsIntervalMs, scheduler).pipe(share());
+  subscriptions.add(events.subscribe((event) => logProxyEvent(logger, event)));
+  subscriptions.add(stats$.subscribe((snapshot) => logStats(logger, snapshot)));
+
+  const clients = new Set<Socket>();
+  const context = {
+    currentRoute: () => currentRoute,
+    connectTimeoutMs: config.connectTimeoutMs,
+    emit: (event: HealthEvent) => connectionEvents.next(event),
+    now,
+    logger,
+  };
+  const onClient = (socket: Socket): void => {
+    clients.add(socket);
+    socket.once("close", () => clients.delete(socket));
+    relayClient(socket, context);
+  };
+
+  let server: Server | null = null;
+  const listening = listen(config.listen, onClient).then((bound) => {
+    server = bound;
+    // After bind, accept errors (e.g. out of file descriptors) are logged; the proxy goes on.
+    bound.on("error", (error: Error) => logger.error(`Accept failed: ${error.message}`));
+    const address = boundAddress(bound);
+    logger.info(`Listening on ${formatAddress({ host: address.address, port: address.port })}`);
+    return address;
+  });
+  listening.catch(() => subscriptions.unsubscribe());
+
+  const snapshot = (): StatsSnapshot => snapshotOf(health.getValue(), now());
+
+  let closing: Promise<void> | null = null;
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      await listening.catch(() => undefined);
+      const bound = server as Server | null;
+      const stopped = bound === null ? Promise.resolve() : new Promise<void>((r) => bound.close(() => r()));
+      if (clients.size > 0) {
+        logger.info(`Draining ${clients.size} connection(s) for up to ${config.drainTimeoutMs}ms`);
+        await drain(clients, config.drainTimeoutMs);
+      }
+      await stopped;
+      logStats(logger, snapshot());
+      subscriptions.unsubscribe();
+      events.complete();
+      health.complete();
+      connectionEvents.complete();
+    })();
+    return closing;
+  };
+
+  return { health$, route$, events$: events.asObservable(), stats$, listening, snapshot, close };
+};
+
+/** Waits until every client has gone or the timeout passes, then destroys the rest. */
+const drain = (clients: Set<Socket>, timeoutMs: number): Promise<void> =>
+  new Promise((resolve) => {
+    const finish = (): void => {
+      clearTimeout(timer);
+      for (const socket of clients) socket.destroy();
+      resolve();
+    };
+    const timer = setTimeout(finish, timeoutMs);
+    let left = clients.size;
+    for (const socket of clients) {
+      socket.once("close", () => {
+        if (--left === 0) finish();
+      });
+    }
+  });

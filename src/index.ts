@@ -1,0 +1,88 @@
+/**
+ * tcp-fallback's public API: start a failover proxy, or compose your own routing from its
+ * health streams.
+ */
+import * as E from "fp-ts/lib/Either.js";
+import { type SchedulerLike, asyncScheduler } from "rxjs";
+import { makeBackends } from "./domain/backend.js";
+import type { Logger } from "./domain/logger.js";
+import { silentLogger } from "./domain/logger.js";
+import { decodeProxySettings } from "./domain/proxy-options.js";
+import { type FallbackProxy, startFallbackProxy } from "./fallback-proxy.js";
+import type { Probe } from "./streams/probe-schedule.js";
+import { type RoutePolicy, firstHealthy } from "./streams/route-policies.js";
+
+export interface FallbackProxyOptions {
+  /** "host:port", "[::1]:port", ":port" (all interfaces) or a port number; port 0 picks a free port. */
+  readonly listen: string | number;
+  /** Backends in priority order: "host:port" or "[v6]:port". */
+  readonly backends: ReadonlyArray<string>;
+  /** Backend connect timeout: milliseconds or a duration like "5s". Default 5s. */
+  readonly connectTimeout?: number | string;
+  /** Interval between probes of down backends. Default 30s. */
+  readonly probeDelay?: number | string;
+  /** Interval of stats snapshots (and STATS log lines); 0 turns them off. Default 15m. */
+  readonly statsInterval?: number | string;
+  /** How long close() lets live connections finish. Default 10s. */
+  readonly drainTimeout?: number | string;
+  /** Turns the health stream into the route stream. Default: firstHealthy. */
+  readonly route?: RoutePolicy;
+  /** Where log lines go. Default: nowhere (subscribe to events$ instead). */
+  readonly logger?: Logger;
+  /** Clock and timers of every time-based stream. Default: rxjs asyncScheduler. */
+  readonly scheduler?: SchedulerLike;
+  /** How down backends are checked. Default: a TCP connect within connectTimeout. */
+  readonly probe?: Probe;
+}
+
+/** Thrown by createFallbackProxy for options that do not decode; one line per problem. */
+export class InvalidOptionsError extends Error {
+  override readonly name = "InvalidOptionsError";
+}
+
+const functionOption = (options: object, key: string): string[] => {
+  const value = (options as Record<string, unknown>)[key];
+  return value === undefined || typeof value === "function" ? [] : [`options.${key}: expected a function`];
+};
+
+/**
+ * Starts a failover proxy. Invalid options throw an InvalidOptionsError with a readable
+ * message (use `decodeProxySettings` to get an Either instead).
+ */
+export const createFallbackProxy = (options: FallbackProxyOptions): FallbackProxy => {
+  const settings = decodeProxySettings(options);
+  const problems = [...functionOption(options, "route"), ...functionOption(options, "probe")];
+  if (E.isLeft(settings)) problems.unshift(settings.left);
+  if (E.isLeft(settings) || problems.length > 0) throw new InvalidOptionsError(problems.join("\n"));
+  const s = settings.right;
+  return startFallbackProxy({
+    listen: s.listen,
+    backends: makeBackends(s.backends, s.backendLabels),
+    connectTimeoutMs: s.connectTimeoutMs,
+    probeDelayMs: s.probeDelayMs,
+    statsIntervalMs: s.statsIntervalMs,
+    drainTimeoutMs: s.drainTimeoutMs,
+    route: options.route ?? firstHealthy,
+    logger: options.logger ?? silentLogger,
+    scheduler: options.scheduler ?? asyncScheduler,
+    ...(options.probe === undefined ? {} : { probe: options.probe }),
+  });
+};
+
+export type { FallbackProxy, ProxyConfig } from "./fallback-proxy.js";
+export { startFallbackProxy } from "./fallback-proxy.js";
+export type { Address, Backend } from "./domain/backend.js";
+export type { BackendHealth, HealthEvent, HealthState, Totals } from "./domain/health.js";
+export type { Logger, LogLevelName } from "./domain/logger.js";
+export { silentLogger } from "./domain/logger.js";
+export type { ProxyEvent } from "./domain/proxy-event.js";
+export type { Route } from "./domain/route.js";
+export { firstHealthyRoute, sameRoute } from "./domain/route.js";
+export type { BackendStats, StatsSnapshot } from "./domain/stats.js";
+export { formatStatsLines } from "./domain/stats.js";
+export { decodeProxySettings, type ProxySettings } from "./domain/proxy-options.js";
+export { parseDuration, formatDuration } from "./domain/duration.js";
+export type { Probe, ProbeResult } from "./streams/probe-schedule.js";
+export { type RoutePolicy, firstHealthy, stickyUntilDown } from "./streams/route-policies.js";
+export { healthLoop } from "./streams/health-loop.js";
+export { tcpConnectProbe } from "./adapters/prober.js";

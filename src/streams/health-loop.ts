@@ -1,0 +1,60 @@
+import {
+  type Observable,
+  type SchedulerLike,
+  Subject,
+  asyncScheduler,
+  defer,
+  ignoreElements,
+  map,
+  merge,
+  shareReplay,
+  startWith,
+  tap,
+} from "rxjs";
+import type { Backend } from "../domain/backend.js";
+import type { HealthEvent } from "../domain/health.js";
+import { type HealthStep, healthSteps, initialStep } from "./health-steps.js";
+import { type Probe, probeEvents, probeTargets } from "./probe-schedule.js";
+
+export interface HealthLoopOptions {
+  readonly backends: ReadonlyArray<Backend>;
+  /** Outcomes of real client connections (accepted, connected, connect-failed, closed...). */
+  readonly connectionEvents$: Observable<HealthEvent>;
+  readonly probe: Probe;
+  readonly probeDelayMs: number;
+  readonly scheduler?: SchedulerLike;
+}
+
+/**
+ * The control loop: connection events and probe results fold into one stream of health steps,
+ * and the probe schedule reads that same stream to know which backends are down.
+ * Emits the initial step on subscription, then one step per event.
+ */
+export const healthLoop = ({
+  backends,
+  connectionEvents$,
+  probe,
+  probeDelayMs,
+  scheduler = asyncScheduler,
+}: HealthLoopOptions): Observable<HealthStep> =>
+  defer(() => {
+    const probeResults = new Subject<HealthEvent>();
+    const steps$ = merge(connectionEvents$, probeResults).pipe(
+      healthSteps(backends),
+      startWith(initialStep(backends)),
+      shareReplay({ bufferSize: 1, refCount: true }),
+    );
+    const probing$ = probeEvents(
+      probeTargets(
+        steps$.pipe(map((step) => step.state)),
+        probeDelayMs,
+        scheduler,
+      ),
+      probe,
+      scheduler,
+    ).pipe(
+      tap((event) => probeResults.next(event)),
+      ignoreElements(),
+    );
+    return merge(steps$, probing$);
+  });

@@ -1,0 +1,63 @@
+import {
+  type Observable,
+  type SchedulerLike,
+  asyncScheduler,
+  map,
+  mergeMap,
+  timer,
+  withLatestFrom,
+  from,
+  finalize,
+  EMPTY,
+} from "rxjs";
+import type { Backend } from "../domain/backend.js";
+import { type HealthEvent, type HealthState, downBackends } from "../domain/health.js";
+
+/** A probe's verdict; the stream stamps the time so marble tests own the clock. */
+export type ProbeResult = { readonly ok: true } | { readonly ok: false; readonly reason: string };
+
+/** Probes one backend once: emits one result and completes. */
+export type Probe = (backend: Backend) => Observable<ProbeResult>;
+
+/**
+ * Which backends to probe on each tick: all of them at start, then every `probeDelayMs`
+ * only those that are down. Healthy backends are not probed.
+ */
+export const probeTargets = (
+  health$: Observable<HealthState>,
+  probeDelayMs: number,
+  scheduler: SchedulerLike = asyncScheduler,
+): Observable<ReadonlyArray<Backend>> =>
+  timer(0, probeDelayMs, scheduler).pipe(
+    withLatestFrom(health$),
+    map(([tick, state]) => (tick === 0 ? state.backends.map((b) => b.backend) : downBackends(state))),
+  );
+
+/**
+ * Runs the probes for each tick and turns their results into health events. A backend whose
+ * previous probe has not answered yet is skipped, so slow probes never pile up.
+ */
+export const probeEvents = (
+  targets$: Observable<ReadonlyArray<Backend>>,
+  probe: Probe,
+  scheduler: SchedulerLike = asyncScheduler,
+): Observable<HealthEvent> => {
+  const inFlight = new Set<number>();
+  return targets$.pipe(
+    mergeMap((backends) => from(backends.filter((b) => !inFlight.has(b.index)))),
+    mergeMap((backend) => {
+      inFlight.add(backend.index);
+      return probe(backend).pipe(
+        map(
+          (result): HealthEvent =>
+            result.ok
+              ? { type: "probe-ok", backend: backend.index, at: scheduler.now() }
+              : { type: "probe-failed", backend: backend.index, reason: result.reason, at: scheduler.now() },
+        ),
+        finalize(() => inFlight.delete(backend.index)),
+      );
+    }),
+  );
+};
+
+export const noProbes: Probe = () => EMPTY;

@@ -1,0 +1,96 @@
+import test from "ava";
+import { makeBackends } from "../../src/domain/backend.js";
+import { type HealthEvent, downtimeAt, initialHealth, reduceHealth } from "../../src/domain/health.js";
+import { transitionsOf } from "../../src/domain/proxy-event.js";
+
+const backends = makeBackends([
+  { host: "127.0.0.1", port: 7001 },
+  { host: "127.0.0.1", port: 7002 },
+]);
+const run = (events: ReadonlyArray<HealthEvent>) => events.reduce(reduceHealth, initialHealth(backends));
+
+test("backends start up with zeroed counters", (t) => {
+  const state = initialHealth(backends);
+  t.deepEqual(
+    state.backends.map((b) => b.up),
+    [true, true],
+  );
+  t.deepEqual(state.totals, { accepted: 0, refused: 0, active: 0 });
+});
+
+test("a failed connect marks the backend down and counts an error", (t) => {
+  const state = run([{ type: "connect-failed", backend: 0, reason: "refused", at: 100 }]);
+  t.false(state.backends[0]?.up);
+  t.is(state.backends[0]?.downSince, 100);
+  t.is(state.backends[0]?.errors, 1);
+  t.true(state.backends[1]?.up);
+});
+
+test("repeated failures keep the outage's start and count every error", (t) => {
+  const state = run([
+    { type: "connect-failed", backend: 0, reason: "refused", at: 100 },
+    { type: "probe-failed", backend: 0, reason: "refused", at: 200 },
+  ]);
+  t.is(state.backends[0]?.downSince, 100);
+  t.is(state.backends[0]?.errors, 2);
+});
+
+test("a successful probe brings a backend back and adds the outage to its downtime", (t) => {
+  const state = run([
+    { type: "probe-failed", backend: 0, reason: "refused", at: 100 },
+    { type: "probe-ok", backend: 0, at: 350 },
+    { type: "connect-failed", backend: 0, reason: "refused", at: 1000 },
+  ]);
+  const primary = state.backends[0];
+  t.false(primary?.up);
+  t.is(primary?.pastDowntimeMs, 250);
+  t.is(primary === undefined ? -1 : downtimeAt(primary, 1100), 350);
+});
+
+test("connections are counted per backend and in the totals, with bytes at close", (t) => {
+  const state = run([
+    { type: "accepted", at: 1 },
+    { type: "connected", backend: 1, at: 2 },
+    { type: "accepted", at: 3 },
+    { type: "no-backend", at: 3 },
+    { type: "closed", backend: 1, bytesIn: 10, bytesOut: 20, at: 4 },
+  ]);
+  t.deepEqual(state.totals, { accepted: 2, refused: 1, active: 0 });
+  const b = state.backends[1];
+  t.deepEqual([b?.requests, b?.active, b?.bytesIn, b?.bytesOut, b?.lastUsed], [1, 0, 10, 20, 2]);
+});
+
+test("a backend that answers a client is up again, even between probes", (t) => {
+  const state = run([
+    { type: "probe-failed", backend: 0, reason: "refused", at: 100 },
+    { type: "connected", backend: 0, at: 150 },
+  ]);
+  t.true(state.backends[0]?.up);
+  t.is(state.backends[0]?.pastDowntimeMs, 50);
+});
+
+test("events for an unknown backend leave the state as it was", (t) => {
+  const before = initialHealth(backends);
+  t.is(reduceHealth(before, { type: "probe-ok", backend: 9, at: 1 }), before);
+});
+
+test("transitions: down once per outage, a failure line every time, up with the downtime", (t) => {
+  const s0 = initialHealth(backends);
+  const e1: HealthEvent = { type: "connect-failed", backend: 0, reason: "refused", at: 100 };
+  const s1 = reduceHealth(s0, e1);
+  t.deepEqual(
+    transitionsOf(s0, e1, s1).map((e) => e.type),
+    ["connect-failed", "backend-down"],
+  );
+  const e2: HealthEvent = { type: "probe-failed", backend: 0, reason: "refused", at: 200 };
+  const s2 = reduceHealth(s1, e2);
+  t.deepEqual(
+    transitionsOf(s1, e2, s2).map((e) => e.type),
+    ["probe-failed"],
+  );
+  const e3: HealthEvent = { type: "probe-ok", backend: 0, at: 400 };
+  const up = transitionsOf(s2, e3, reduceHealth(s2, e3));
+  t.deepEqual(up, [{ type: "backend-up", backend: backends[0], downtimeMs: 300, at: 400 }]);
+  const e4: HealthEvent = { type: "no-backend", at: 500 };
+  t.deepEqual(transitionsOf(s2, e4, reduceHealth(s2, e4)), [{ type: "no-backend", at: 500 }]);
+});
