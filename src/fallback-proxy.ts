@@ -86,10 +86,12 @@ export const startFallbackProxy = (config: ProxyConfig): FallbackProxy => {
   );
   const health$ = health.asObservable();
 
-  const route$ = config.route(health$).pipe(
-    distinctUntilChanged(sameRoute),
-    share({ connector: () => new ReplaySubject<Route>(1), resetOnRefCountZero: false }),
-  );
+  const route$ = config
+    .route(health$)
+    .pipe(
+      distinctUntilChanged(sameRoute),
+      share({ connector: () => new ReplaySubject<Route>(1), resetOnRefCountZero: false }),
+    );
   let currentRoute: Route = [];
   subscriptions.add(route$.subscribe((route) => (currentRoute = route)));
 
@@ -129,7 +131,8 @@ export const startFallbackProxy = (config: ProxyConfig): FallbackProxy => {
     closing ??= (async () => {
       await listening.catch(() => undefined);
       const bound = server as Server | null;
-      const stopped = bound === null ? Promise.resolve() : new Promise<void>((r) => bound.close(() => r()));
+      const stopped =
+        bound === null ? Promise.resolve() : new Promise<void>((r) => bound.close(() => r()));
       if (clients.size > 0) {
         logger.info(`Draining ${clients.size} connection(s) for up to ${config.drainTimeoutMs}ms`);
         await drain(clients, config.drainTimeoutMs);

@@ -42,7 +42,9 @@ export class InvalidOptionsError extends Error {
 
 const functionOption = (options: object, key: string): string[] => {
   const value = (options as Record<string, unknown>)[key];
-  return value === undefined || typeof value === "function" ? [] : [`options.${key}: expected a function`];
+  return value === undefined || typeof value === "function"
+    ? []
+    : [`options.${key}: expected a function`];
 };
 
 /**

@@ -38,7 +38,11 @@ export const dialWithTimeout = (
   };
   const onTimeout = (): void => {
     socket.destroy();
-    settle({ ok: false, reason: `connect timeout after ${formatDuration(timeoutMs)}`, aborted: false });
+    settle({
+      ok: false,
+      reason: `connect timeout after ${formatDuration(timeoutMs)}`,
+      aborted: false,
+    });
   };
   const onClose = (): void => settle({ ok: false, reason: "connect aborted", aborted: true });
   // The error listener stays for the socket's whole life: an unhandled 'error' would crash the process.

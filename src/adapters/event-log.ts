@@ -14,7 +14,9 @@ export const logProxyEvent = (logger: Logger, event: ProxyEvent): void => {
       logger.info(`Backend ${event.backend.label} marked down`);
       return;
     case "backend-up":
-      logger.info(`Backend is back ${event.backend.label}, downtime: ${formatDuration(event.downtimeMs)}`);
+      logger.info(
+        `Backend is back ${event.backend.label}, downtime: ${formatDuration(event.downtimeMs)}`,
+      );
       return;
     case "no-backend":
       logger.warn("Failed to connect to any backend");

@@ -15,10 +15,13 @@ export const listen = (address: Address, onClient: (socket: Socket) => void): Pr
       reject(new Error(`cannot listen on ${formatAddress(address)}: ${why}`));
     };
     server.once("error", onListenError);
-    server.listen({ host: address.host === "" ? undefined : address.host, port: address.port }, () => {
-      server.removeListener("error", onListenError);
-      resolve(server);
-    });
+    server.listen(
+      { host: address.host === "" ? undefined : address.host, port: address.port },
+      () => {
+        server.removeListener("error", onListenError);
+        resolve(server);
+      },
+    );
   });
 
 export const boundAddress = (server: Server): AddressInfo => server.address() as AddressInfo;

@@ -31,7 +31,8 @@ export const relayClient = (client: Socket, ctx: RelayContext): void => {
   let dialing: Socket | null = null;
   // Every socket gets an error listener from the start; 'close' does the clean-up.
   client.on("error", (error: Error) => {
-    if (ctx.logger.debugEnabled) ctx.logger.debug(`Client ${peerOf(client)} error: ${error.message}`);
+    if (ctx.logger.debugEnabled)
+      ctx.logger.debug(`Client ${peerOf(client)} error: ${error.message}`);
   });
   const onClientGone = (): void => {
     dialing?.destroy();
@@ -52,7 +53,12 @@ export const relayClient = (client: Socket, ctx: RelayContext): void => {
       if (!outcome.ok) {
         // The client left while we dialed: not the backend's fault.
         if (outcome.aborted || client.destroyed) return;
-        ctx.emit({ type: "connect-failed", backend: backend.index, reason: outcome.reason, at: ctx.now() });
+        ctx.emit({
+          type: "connect-failed",
+          backend: backend.index,
+          reason: outcome.reason,
+          at: ctx.now(),
+        });
         tryNext();
         return;
       }
@@ -68,15 +74,21 @@ export const relayClient = (client: Socket, ctx: RelayContext): void => {
   tryNext();
 };
 
-const peerOf = (socket: Socket): string => `${socket.remoteAddress ?? "?"}:${socket.remotePort ?? "?"}`;
+const peerOf = (socket: Socket): string =>
+  `${socket.remoteAddress ?? "?"}:${socket.remotePort ?? "?"}`;
 
 /**
  * Plain pipe() in both directions: it carries backpressure, and with allowHalfOpen a FIN
  * from one side ends only the other side's writable half. A side that closes abnormally
- * (error, reset, destroy) takes the other down at once; a clean close leaves the other to
- * flush what it still holds.
+ * (error, reset, destroy) resets the other at once; a clean close leaves the other to flush
+ * what it still holds.
  */
-const pipeBothWays = (client: Socket, server: Socket, backend: Backend, ctx: RelayContext): void => {
+const pipeBothWays = (
+  client: Socket,
+  server: Socket,
+  backend: Backend,
+  ctx: RelayContext,
+): void => {
   // Debug lines are built only when someone will read them: this is the per-connection path.
   const debug = ctx.logger.debugEnabled;
   const startedAt = debug ? ctx.now() : 0;
@@ -87,7 +99,8 @@ const pipeBothWays = (client: Socket, server: Socket, backend: Backend, ctx: Rel
   let open = 2;
   const onClose = function (this: Socket): void {
     const other = this === client ? server : client;
-    if (!(this.readableEnded && this.writableFinished)) other.destroy();
+    // An abnormal end is passed on as a reset, so the peer cannot take a truncated stream for a complete one.
+    if (!(this.readableEnded && this.writableFinished)) other.resetAndDestroy();
     if (--open > 0) return;
     const at = ctx.now();
     ctx.emit({

@@ -21,4 +21,8 @@ export const makeBackends = (
   addresses: ReadonlyArray<Address>,
   labels: ReadonlyArray<string> = [],
 ): ReadonlyArray<Backend> =>
-  addresses.map((address, index) => ({ index, address, label: labels[index] ?? formatAddress(address) }));
+  addresses.map((address, index) => ({
+    index,
+    address,
+    label: labels[index] ?? formatAddress(address),
+  }));

@@ -75,7 +75,14 @@ export const initialHealth = (backends: ReadonlyArray<Backend>): HealthState => 
 });
 
 const markUp = (b: BackendHealth, at: number): BackendHealth =>
-  b.up ? b : { ...b, up: true, downSince: null, pastDowntimeMs: b.pastDowntimeMs + (at - (b.downSince ?? at)) };
+  b.up
+    ? b
+    : {
+        ...b,
+        up: true,
+        downSince: null,
+        pastDowntimeMs: b.pastDowntimeMs + (at - (b.downSince ?? at)),
+      };
 
 const markDown = (b: BackendHealth, at: number): BackendHealth =>
   b.up ? { ...b, up: false, downSince: at } : b;
@@ -134,7 +141,10 @@ export const reduceHealth = (state: HealthState, event: HealthEvent): HealthStat
         lastUsed: event.at,
       }));
     case "probe-ok":
-      return updateBackend(state, event.backend, (b) => ({ ...markUp(b, event.at), lastUsed: event.at }));
+      return updateBackend(state, event.backend, (b) => ({
+        ...markUp(b, event.at),
+        lastUsed: event.at,
+      }));
   }
 };
 

@@ -3,10 +3,30 @@ import type { HealthEvent, HealthState } from "./health.js";
 
 /** What the outside world hears about: health changes and failures, never per-byte traffic. */
 export type ProxyEvent =
-  | { readonly type: "backend-down"; readonly backend: Backend; readonly reason: string; readonly at: number }
-  | { readonly type: "backend-up"; readonly backend: Backend; readonly downtimeMs: number; readonly at: number }
-  | { readonly type: "connect-failed"; readonly backend: Backend; readonly reason: string; readonly at: number }
-  | { readonly type: "probe-failed"; readonly backend: Backend; readonly reason: string; readonly at: number }
+  | {
+      readonly type: "backend-down";
+      readonly backend: Backend;
+      readonly reason: string;
+      readonly at: number;
+    }
+  | {
+      readonly type: "backend-up";
+      readonly backend: Backend;
+      readonly downtimeMs: number;
+      readonly at: number;
+    }
+  | {
+      readonly type: "connect-failed";
+      readonly backend: Backend;
+      readonly reason: string;
+      readonly at: number;
+    }
+  | {
+      readonly type: "probe-failed";
+      readonly backend: Backend;
+      readonly reason: string;
+      readonly at: number;
+    }
   | { readonly type: "no-backend"; readonly at: number };
 
 const none: ReadonlyArray<ProxyEvent> = [];
@@ -31,7 +51,10 @@ export const transitionsOf = (
         at: event.at,
       };
       return was.up
-        ? [failure, { type: "backend-down", backend: was.backend, reason: event.reason, at: event.at }]
+        ? [
+            failure,
+            { type: "backend-down", backend: was.backend, reason: event.reason, at: event.at },
+          ]
         : [failure];
     }
     case "connected":

@@ -7,7 +7,8 @@ import { parseDuration } from "./duration.js";
 
 // ----- codecs: the edge where untyped options become checked values
 
-const describe = (u: unknown): string => (typeof u === "string" ? `"${u}"` : JSON.stringify(u) ?? String(u));
+const describe = (u: unknown): string =>
+  typeof u === "string" ? `"${u}"` : (JSON.stringify(u) ?? String(u));
 
 /** A duration as milliseconds (a number) or as a Go duration string ("300ms", "1.5h"). */
 export const DurationMs = new t.Type<number, number | string, unknown>(
@@ -24,7 +25,9 @@ export const DurationMs = new t.Type<number, number | string, unknown>(
     }
     return pipe(
       parseDuration(u),
-      E.chain((ms) => (ms < 0 ? E.left(`invalid duration ${describe(u)}: must not be negative`) : E.right(ms))),
+      E.chain((ms) =>
+        ms < 0 ? E.left(`invalid duration ${describe(u)}: must not be negative`) : E.right(ms),
+      ),
       E.fold(
         (message) => t.failure(u, c, message),
         (ms) => t.success(ms),
@@ -112,7 +115,9 @@ const pathOf = (context: t.Context): string =>
 export const reportErrors = (errors: t.Errors): ReadonlyArray<string> => {
   const lines = errors.map((error) => {
     const where = `options${pathOf(error.context)}`.replace(/\.\[/g, "[");
-    const message = error.message ?? `expected ${error.context.at(-1)?.type.name ?? "a value"}, got ${describe(error.value)}`;
+    const message =
+      error.message ??
+      `expected ${error.context.at(-1)?.type.name ?? "a value"}, got ${describe(error.value)}`;
     return `${where}: ${message}`;
   });
   return [...new Set(lines)];
@@ -129,7 +134,10 @@ export const decodeProxySettings = (input: unknown): E.Either<string, ProxySetti
       const raw = input as { backends: ReadonlyArray<unknown> };
       return pipe(
         E.Do,
-        E.apS("connectTimeoutMs", positive("connectTimeout", data.connectTimeout ?? defaults.connectTimeoutMs)),
+        E.apS(
+          "connectTimeoutMs",
+          positive("connectTimeout", data.connectTimeout ?? defaults.connectTimeoutMs),
+        ),
         E.apS("probeDelayMs", positive("probeDelay", data.probeDelay ?? defaults.probeDelayMs)),
         E.map(({ connectTimeoutMs, probeDelayMs }) => ({
           listen: data.listen,

@@ -45,11 +45,7 @@ export const healthLoop = ({
       shareReplay({ bufferSize: 1, refCount: true }),
     );
     const probing$ = probeEvents(
-      probeTargets(
-        steps$.pipe(map((step) => step.state)),
-        probeDelayMs,
-        scheduler,
-      ),
+      probeTargets(steps$.pipe(map((step) => step.state)), probeDelayMs, scheduler),
       probe,
       scheduler,
     ).pipe(

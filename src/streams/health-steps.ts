@@ -1,6 +1,11 @@
 import { type Observable, scan } from "rxjs";
 import type { Backend } from "../domain/backend.js";
-import { type HealthEvent, type HealthState, initialHealth, reduceHealth } from "../domain/health.js";
+import {
+  type HealthEvent,
+  type HealthState,
+  initialHealth,
+  reduceHealth,
+} from "../domain/health.js";
 import { type ProxyEvent, transitionsOf } from "../domain/proxy-event.js";
 
 /** One reducer step: the state after an event and the transitions it caused. */

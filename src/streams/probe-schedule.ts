@@ -30,7 +30,9 @@ export const probeTargets = (
 ): Observable<ReadonlyArray<Backend>> =>
   timer(0, probeDelayMs, scheduler).pipe(
     withLatestFrom(health$),
-    map(([tick, state]) => (tick === 0 ? state.backends.map((b) => b.backend) : downBackends(state))),
+    map(([tick, state]) =>
+      tick === 0 ? state.backends.map((b) => b.backend) : downBackends(state),
+    ),
   );
 
 /**
@@ -48,11 +50,15 @@ export const probeEvents = (
     mergeMap((backend) => {
       inFlight.add(backend.index);
       return probe(backend).pipe(
-        map(
-          (result): HealthEvent =>
-            result.ok
-              ? { type: "probe-ok", backend: backend.index, at: scheduler.now() }
-              : { type: "probe-failed", backend: backend.index, reason: result.reason, at: scheduler.now() },
+        map((result): HealthEvent =>
+          result.ok
+            ? { type: "probe-ok", backend: backend.index, at: scheduler.now() }
+            : {
+                type: "probe-failed",
+                backend: backend.index,
+                reason: result.reason,
+                at: scheduler.now(),
+              },
         ),
         finalize(() => inFlight.delete(backend.index)),
       );

@@ -1,7 +1,13 @@
 import { type Observable, distinctUntilChanged, map, scan } from "rxjs";
 import type { Backend } from "../domain/backend.js";
 import type { HealthState } from "../domain/health.js";
-import { type Route, firstHealthyRoute, routeLedBy, sameRoute, stickyChoice } from "../domain/route.js";
+import {
+  type Route,
+  firstHealthyRoute,
+  routeLedBy,
+  sameRoute,
+  stickyChoice,
+} from "../domain/route.js";
 
 /** A routing policy turns the health stream into the route stream. */
 export type RoutePolicy = (health$: Observable<HealthState>) => Observable<Route>;

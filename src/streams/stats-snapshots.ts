@@ -1,4 +1,12 @@
-import { EMPTY, type Observable, type SchedulerLike, asyncScheduler, interval, map, withLatestFrom } from "rxjs";
+import {
+  EMPTY,
+  type Observable,
+  type SchedulerLike,
+  asyncScheduler,
+  interval,
+  map,
+  withLatestFrom,
+} from "rxjs";
 import type { HealthState } from "../domain/health.js";
 import { type StatsSnapshot, snapshotOf } from "../domain/stats.js";
 

@@ -1,13 +1,19 @@
 import test from "ava";
 import { makeBackends } from "../../src/domain/backend.js";
-import { type HealthEvent, downtimeAt, initialHealth, reduceHealth } from "../../src/domain/health.js";
+import {
+  type HealthEvent,
+  downtimeAt,
+  initialHealth,
+  reduceHealth,
+} from "../../src/domain/health.js";
 import { transitionsOf } from "../../src/domain/proxy-event.js";
 
 const backends = makeBackends([
   { host: "127.0.0.1", port: 7001 },
   { host: "127.0.0.1", port: 7002 },
 ]);
-const run = (events: ReadonlyArray<HealthEvent>) => events.reduce(reduceHealth, initialHealth(backends));
+const run = (events: ReadonlyArray<HealthEvent>) =>
+  events.reduce(reduceHealth, initialHealth(backends));
 
 test("backends start up with zeroed counters", (t) => {
   const state = initialHealth(backends);

@@ -33,7 +33,9 @@ test("a refused primary sends the same client to the fallback, and the primary i
   const payload = randomBytes(64 * 1024);
   const reply = await roundTrip(port, payload);
   t.true(reply.equals(payload));
-  t.true(events.some((e) => e.type === "backend-down" && e.backend.label === `127.0.0.1:${deadPort}`));
+  t.true(
+    events.some((e) => e.type === "backend-down" && e.backend.label === `127.0.0.1:${deadPort}`),
+  );
 });
 
 test("failback: the primary takes new clients again once a probe finds it up", async (t) => {

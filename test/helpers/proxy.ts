@@ -1,5 +1,10 @@
 import { type Observable, filter, firstValueFrom } from "rxjs";
-import { type FallbackProxy, type FallbackProxyOptions, type ProxyEvent, createFallbackProxy } from "../../src/index.js";
+import {
+  type FallbackProxy,
+  type FallbackProxyOptions,
+  type ProxyEvent,
+  createFallbackProxy,
+} from "../../src/index.js";
 
 export interface RunningProxy {
   readonly proxy: FallbackProxy;
@@ -30,7 +35,8 @@ export const nextEvent = <T extends ProxyEvent["type"]>(
       filter(
         (event): event is Extract<ProxyEvent, { type: T }> =>
           event.type === type &&
-          (backendLabel === undefined || ("backend" in event && event.backend.label === backendLabel)),
+          (backendLabel === undefined ||
+            ("backend" in event && event.backend.label === backendLabel)),
       ),
     ),
   );

@@ -14,7 +14,11 @@ test("failback: a down primary is probed every probe-delay and comes back on the
   scheduler.run(({ hot, cold, expectObservable, flush }) => {
     const probed: string[] = [];
     // A's probes: fine at start, refused at 10ms, answered at 20ms. B always answers.
-    const answers = new Map<number, ProbeResult>([[0, ok], [10, refused], [20, ok]]);
+    const answers = new Map<number, ProbeResult>([
+      [0, ok],
+      [10, refused],
+      [20, ok],
+    ]);
     const probe = (backend: Backend): Observable<ProbeResult> => {
       probed.push(`${scheduler.now()}:${backend.label}`);
       const result = backend === A ? (answers.get(scheduler.now()) ?? refused) : ok;
@@ -23,7 +27,12 @@ test("failback: a down primary is probed every probe-delay and comes back on the
     const connectionEvents$ = hot<HealthEvent>("5ms f", {
       f: { type: "connect-failed", backend: 0, reason: "connection refused", at: 5 },
     });
-    const upFlags$ = healthLoop({ backends: [A, B], connectionEvents$, probe, probeDelayMs: 10 }).pipe(
+    const upFlags$ = healthLoop({
+      backends: [A, B],
+      connectionEvents$,
+      probe,
+      probeDelayMs: 10,
+    }).pipe(
       map((step) => step.state.backends.map((b) => (b.up ? "u" : "d")).join("")),
       distinctUntilChanged(),
     );
@@ -39,9 +48,12 @@ test("transitions come out of the loop as events, stamped with the scheduler's t
   scheduler.run(({ cold, expectObservable }) => {
     const probe = (backend: Backend): Observable<ProbeResult> =>
       cold("--r|", { r: backend === A && scheduler.now() < 10 ? refused : ok });
-    const events$ = healthLoop({ backends: [A, B], connectionEvents$: cold(""), probe, probeDelayMs: 10 }).pipe(
-      map((step) => step.transitions.map((e) => e.type).join(",")),
-    );
+    const events$ = healthLoop({
+      backends: [A, B],
+      connectionEvents$: cold(""),
+      probe,
+      probeDelayMs: 10,
+    }).pipe(map((step) => step.transitions.map((e) => e.type).join(",")));
     // start: initial step; 2ms: A refused (failure + down), B ok; 12ms: A back.
     expectObservable(events$, "20ms !").toBe("a-(bc) 6ms d", {
       a: "",

@@ -5,12 +5,19 @@ import { probeEvents, probeTargets } from "../../src/streams/probe-schedule.js";
 import { A, backends, testScheduler } from "../helpers/marbles.js";
 
 const allUp = initialHealth(backends);
-const primaryDown = reduceHealth(allUp, { type: "connect-failed", backend: 0, reason: "refused", at: 14 });
+const primaryDown = reduceHealth(allUp, {
+  type: "connect-failed",
+  backend: 0,
+  reason: "refused",
+  at: 14,
+});
 
 test("probes every backend at start, then only the down ones every probe-delay", (t) => {
   testScheduler(t).run(({ hot, expectObservable, expectSubscriptions }) => {
     const health$ = hot("a 13ms b", { a: allUp, b: primaryDown });
-    const targets$ = probeTargets(health$, 10).pipe(map((list) => list.map((b) => b.index).join(",")));
+    const targets$ = probeTargets(health$, 10).pipe(
+      map((list) => list.map((b) => b.index).join(",")),
+    );
     expectObservable(targets$, "35ms !").toBe("x 9ms y 9ms z 9ms z", { x: "0,1,2", y: "", z: "0" });
     expectSubscriptions(health$.subscriptions).toBe("^ 34ms !");
   });
@@ -31,7 +38,9 @@ test("a backend whose probe is still running is not probed again", (t) => {
 test("a failed probe becomes a probe-failed event carrying the reason", (t) => {
   testScheduler(t).run(({ hot, cold, expectObservable }) => {
     const targets$ = hot("-a", { a: [A] });
-    const events$ = probeEvents(targets$, () => cold("--r|", { r: { ok: false, reason: "timeout" } as const }));
+    const events$ = probeEvents(targets$, () =>
+      cold("--r|", { r: { ok: false, reason: "timeout" } as const }),
+    );
     expectObservable(events$).toBe("---a", {
       a: { type: "probe-failed", backend: 0, reason: "timeout", at: 3 },
     });

@@ -1,10 +1,16 @@
 import test from "ava";
 import { map } from "rxjs";
-import { type HealthEvent, type HealthState, initialHealth, reduceHealth } from "../../src/domain/health.js";
+import {
+  type HealthEvent,
+  type HealthState,
+  initialHealth,
+  reduceHealth,
+} from "../../src/domain/health.js";
 import { firstHealthy, stickyUntilDown } from "../../src/streams/route-policies.js";
 import { backends, testScheduler } from "../helpers/marbles.js";
 
-const after = (state: HealthState, ...events: HealthEvent[]): HealthState => events.reduce(reduceHealth, state);
+const after = (state: HealthState, ...events: HealthEvent[]): HealthState =>
+  events.reduce(reduceHealth, state);
 const allUp = initialHealth(backends);
 const aDown = after(allUp, { type: "connect-failed", backend: 0, reason: "refused", at: 1 });
 const aBack = after(aDown, { type: "probe-ok", backend: 0, at: 2 });
@@ -17,7 +23,9 @@ const allDown = after(
   { type: "probe-failed", backend: 2, reason: "refused", at: 1 },
 );
 const states = { u: allUp, n: busier, d: aDown, r: aBack, b: aBackBDown, x: allDown };
-const labels = map((route: ReadonlyArray<{ index: number }>) => route.map((b) => "ABC"[b.index]).join(""));
+const labels = map((route: ReadonlyArray<{ index: number }>) =>
+  route.map((b) => "ABC"[b.index]).join(""),
+);
 
 test("firstHealthy: healthy backends in list order, failing back at once", (t) => {
   testScheduler(t).run(({ hot, expectObservable }) => {
@@ -45,7 +53,14 @@ test("stickyUntilDown: stays on the fallback after the primary recovers, moves o
 
 test("stickyUntilDown: with every backend down the route is empty, then picks the first to return", (t) => {
   testScheduler(t).run(({ hot, expectObservable }) => {
-    const health$ = hot("u-x-r", { ...states, r: after(allDown, { type: "probe-ok", backend: 2, at: 5 }) });
-    expectObservable(stickyUntilDown(health$).pipe(labels)).toBe("u-x-r", { u: "ABC", x: "", r: "C" });
+    const health$ = hot("u-x-r", {
+      ...states,
+      r: after(allDown, { type: "probe-ok", backend: 2, at: 5 }),
+    });
+    expectObservable(stickyUntilDown(health$).pipe(labels)).toBe("u-x-r", {
+      u: "ABC",
+      x: "",
+      r: "C",
+    });
   });
 });

@@ -10,7 +10,9 @@ const aDown = reduceHealth(allUp, { type: "connect-failed", backend: 0, reason: 
 test("a snapshot every stats interval, with the downtime of the outage in progress", (t) => {
   testScheduler(t).run(({ hot, expectObservable }) => {
     const health$ = hot("a 4ms b", { a: allUp, b: aDown });
-    const downtimes$ = statsSnapshots(health$, 10).pipe(map((s) => `${s.at}:${s.backends[0]?.downtimeMs}`));
+    const downtimes$ = statsSnapshots(health$, 10).pipe(
+      map((s) => `${s.at}:${s.backends[0]?.downtimeMs}`),
+    );
     expectObservable(downtimes$, "30ms !").toBe("10ms x 9ms y", { x: "10:5", y: "20:15" });
   });
 });
