@@ -18,7 +18,8 @@ import { type StatsSnapshot, snapshotOf } from "./domain/stats.js";
 import { logProxyEvent, logStats } from "./adapters/event-log.js";
 import { boundAddress, listen } from "./adapters/listener.js";
 import { tcpConnectProbe } from "./adapters/prober.js";
-import { relayClient } from "./adapters/relay.js";
+import { type RelayContext, relayClient } from "./adapters/relay.js";
+import { formatDuration } from "./domain/duration.js";
 import { healthLoop } from "./streams/health-loop.js";
 import type { Probe } from "./streams/probe-schedule.js";
 import type { RoutePolicy } from "./streams/route-policies.js";
@@ -99,17 +100,22 @@ export const startFallbackProxy = (config: ProxyConfig): FallbackProxy => {
   subscriptions.add(events.subscribe((event) => logProxyEvent(logger, event)));
   subscriptions.add(stats$.subscribe((snapshot) => logStats(logger, snapshot)));
 
-  const clients = new Set<Socket>();
-  const context = {
+  // Clients from accept until their relay is over: what a graceful shutdown waits for.
+  const live = new Set<Socket>();
+  let onIdle: (() => void) | null = null;
+  const context: RelayContext = {
     currentRoute: () => currentRoute,
     connectTimeoutMs: config.connectTimeoutMs,
-    emit: (event: HealthEvent) => connectionEvents.next(event),
+    emit: (event) => connectionEvents.next(event),
     now,
     logger,
+    finished: (client) => {
+      live.delete(client);
+      if (live.size === 0) onIdle?.();
+    },
   };
   const onClient = (socket: Socket): void => {
-    clients.add(socket);
-    socket.once("close", () => clients.delete(socket));
+    live.add(socket);
     relayClient(socket, context);
   };
 
@@ -133,9 +139,20 @@ export const startFallbackProxy = (config: ProxyConfig): FallbackProxy => {
       const bound = server as Server | null;
       const stopped =
         bound === null ? Promise.resolve() : new Promise<void>((r) => bound.close(() => r()));
-      if (clients.size > 0) {
-        logger.info(`Draining ${clients.size} connection(s) for up to ${config.drainTimeoutMs}ms`);
-        await drain(clients, config.drainTimeoutMs);
+      if (live.size > 0) {
+        logger.info(
+          `Draining ${live.size} connection(s) for up to ${formatDuration(config.drainTimeoutMs)}`,
+        );
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(() => {
+            // Out of time: closing the clients makes their relays close the backend side too.
+            for (const client of live) client.destroy();
+          }, config.drainTimeoutMs);
+          onIdle = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
       }
       await stopped;
       logStats(logger, snapshot());
@@ -149,20 +166,3 @@ export const startFallbackProxy = (config: ProxyConfig): FallbackProxy => {
 
   return { health$, route$, events$: events.asObservable(), stats$, listening, snapshot, close };
 };
-
-/** Waits until every client has gone or the timeout passes, then destroys the rest. */
-const drain = (clients: Set<Socket>, timeoutMs: number): Promise<void> =>
-  new Promise((resolve) => {
-    const finish = (): void => {
-      clearTimeout(timer);
-      for (const socket of clients) socket.destroy();
-      resolve();
-    };
-    const timer = setTimeout(finish, timeoutMs);
-    let left = clients.size;
-    for (const socket of clients) {
-      socket.once("close", () => {
-        if (--left === 0) finish();
-      });
-    }
-  });

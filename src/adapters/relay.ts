@@ -14,6 +14,8 @@ export interface RelayContext {
   readonly emit: (event: HealthEvent) => void;
   readonly now: () => number;
   readonly logger: Logger;
+  /** Called once per client when the relay is over and every event about it has been emitted. */
+  readonly finished: (client: Socket) => void;
 }
 
 /** The first backend of the current route this client has not tried yet. */
@@ -36,6 +38,7 @@ export const relayClient = (client: Socket, ctx: RelayContext): void => {
   });
   const onClientGone = (): void => {
     dialing?.destroy();
+    ctx.finished(client);
   };
   client.once("close", onClientGone);
 
@@ -45,6 +48,7 @@ export const relayClient = (client: Socket, ctx: RelayContext): void => {
       client.removeListener("close", onClientGone);
       ctx.emit({ type: "no-backend", at: ctx.now() });
       client.destroy();
+      ctx.finished(client);
       return;
     }
     tried.push(backend.index);
@@ -116,6 +120,7 @@ const pipeBothWays = (
           `duration=${formatDuration(at - startedAt)}`,
       );
     }
+    ctx.finished(client);
   };
   client.once("close", onClose);
   server.once("close", onClose);

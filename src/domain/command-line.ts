@@ -9,6 +9,7 @@ import { pipe } from "fp-ts/lib/function.js";
 import { parseAddress } from "./address.js";
 import type { Address } from "./backend.js";
 import { formatDuration, parseDuration } from "./duration.js";
+import { defaults } from "./defaults.js";
 
 export interface UsageError {
   readonly message: string;
@@ -40,10 +41,10 @@ export type CommandLine =
   | { readonly kind: "version" }
   | ({ readonly kind: "run" } & RunOptions);
 
-export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
-export const DEFAULT_PROBE_DELAY_MS = 30_000;
-export const DEFAULT_STATS_INTERVAL_MS = 15 * 60_000;
-export const DEFAULT_DRAIN_TIMEOUT_MS = 10_000;
+const DEFAULT_CONNECT_TIMEOUT_MS = defaults.connectTimeoutMs;
+const DEFAULT_PROBE_DELAY_MS = defaults.probeDelayMs;
+const DEFAULT_STATS_INTERVAL_MS = defaults.statsIntervalMs;
+const DEFAULT_DRAIN_TIMEOUT_MS = defaults.drainTimeoutMs;
 export const DEFAULT_SYSLOG_SOCKET = "/dev/log";
 
 type ValueCheck = (raw: string) => E.Either<string, unknown>;
@@ -103,15 +104,15 @@ const FLAGS: ReadonlyArray<FlagSpec> = [
     DEFAULT_DRAIN_TIMEOUT_MS,
   ),
   boolFlag("debug", "log every connection and every failover step"),
-  boolFlag("quiet", "log warnings and errors only"),
+  boolFlag("quiet", "log nothing at all"),
   boolFlag("syslog", "log to syslog instead of stderr"),
   stringFlag("syslog-socket", "path", "syslog socket", JSON.stringify(DEFAULT_SYSLOG_SOCKET)),
   stringFlag("logfile", "path", "append the log to this file instead of stderr"),
-  stringFlag("cpuprofile", "path", "write a CPU profile to this file"),
+  stringFlag("cpuprofile", "path", "write a V8 CPU profile (.cpuprofile) to this file on exit"),
   {
     name: "maxthreads",
     arg: "n",
-    help: "accepted for compatibility; has no effect",
+    help: "accepted for compatibility; this version runs one process",
     check: checkInteger,
   },
   boolFlag("version", "print the version and exit"),

@@ -3,6 +3,7 @@ import { pipe } from "fp-ts/lib/function.js";
 import * as t from "io-ts";
 import { type AddressRole, parseAddress } from "./address.js";
 import type { Address } from "./backend.js";
+import { defaults } from "./defaults.js";
 import { parseDuration } from "./duration.js";
 
 // ----- codecs: the edge where untyped options become checked values
@@ -93,13 +94,6 @@ export interface ProxySettings {
   readonly statsIntervalMs: number;
   readonly drainTimeoutMs: number;
 }
-
-export const defaults = {
-  connectTimeoutMs: 5_000,
-  probeDelayMs: 30_000,
-  statsIntervalMs: 15 * 60_000,
-  drainTimeoutMs: 10_000,
-} as const;
 
 // ----- decoding
 

@@ -1,0 +1,60 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { once } from "node:events";
+import { fileURLToPath } from "node:url";
+
+/** dist/src/cli.js, next to this compiled helper's dist/test/helpers. */
+export const cliPath = fileURLToPath(new URL("../../src/cli.js", import.meta.url));
+
+export interface CliRun {
+  readonly child: ChildProcess;
+  /** Resolves with the first stderr line matching `pattern` (lines seen so far included). */
+  line(pattern: RegExp): Promise<string>;
+  /** Everything written to stderr so far. */
+  stderr(): string;
+  stdout(): string;
+  /** Resolves with the exit code once the process has exited. */
+  readonly exited: Promise<number | null>;
+}
+
+/** Runs the CLI with `args`; the caller must end it (or it ends by itself). */
+export const runCli = (args: ReadonlyArray<string>): CliRun => {
+  const child = spawn(process.execPath, [cliPath, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  let err = "";
+  let out = "";
+  const waiters: Array<{ pattern: RegExp; resolve: (line: string) => void }> = [];
+  const check = (): void => {
+    for (const waiter of [...waiters]) {
+      const found = err.split("\n").find((l) => waiter.pattern.test(l));
+      if (found !== undefined) {
+        waiters.splice(waiters.indexOf(waiter), 1);
+        waiter.resolve(found);
+      }
+    }
+  };
+  child.stderr?.on("data", (chunk: Buffer) => {
+    err += chunk.toString();
+    check();
+  });
+  child.stdout?.on("data", (chunk: Buffer) => (out += chunk.toString()));
+  const exited = once(child, "exit").then(([code]) => code as number | null);
+  return {
+    child,
+    line: (pattern) =>
+      new Promise((resolve, reject) => {
+        waiters.push({ pattern, resolve });
+        check();
+        void exited.then(() =>
+          reject(new Error(`exited before a line matched ${pattern}:\n${err}`)),
+        );
+      }),
+    stderr: () => err,
+    stdout: () => out,
+    exited,
+  };
+};
+
+/** Starts the CLI listening on an ephemeral loopback port and resolves with that port. */
+export const listeningPort = async (run: CliRun): Promise<number> => {
+  const line = await run.line(/Listening on /);
+  return Number(/:(\d+)$/.exec(line)?.[1]);
+};
