@@ -111,8 +111,10 @@ test("a custom probe decides when a down backend is back", async (t) => {
   const { proxy } = await startProxy({
     backends: [backend.address],
     probeDelay: "20ms",
+    // One verdict per probe, read when the probe runs.
     probe: () =>
       verdict.pipe(
+        take(1),
         map((ok) => (ok ? { ok: true as const } : { ok: false as const, reason: "not ready" })),
       ),
   });
