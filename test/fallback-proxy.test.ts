@@ -1,8 +1,10 @@
 import test from "ava";
+import { once } from "node:events";
+import { connect, createServer } from "node:net";
 import { randomBytes } from "node:crypto";
 import { filter, firstValueFrom } from "rxjs";
-import { refusedPort, roundTrip, startBackend, startHangingBackend } from "../helpers/net.js";
-import { nextEvent, startProxy } from "../helpers/proxy.js";
+import { refusedPort, roundTrip, startBackend, startHangingBackend } from "./helpers/net.js";
+import { nextEvent, startProxy } from "./helpers/proxy.js";
 
 test("relays to the primary while it is up", async (t) => {
   const primary = await startBackend();
@@ -83,4 +85,25 @@ test("a hanging connect times out into the fallback and does not stall later cli
   t.is(wentDown?.type === "backend-down" ? wentDown.backend.label : undefined, hanging.address);
   t.regex(wentDown?.type === "backend-down" ? wentDown.reason : "", /timeout after 300ms/);
   t.is(fallback.served(), 2);
+});
+
+test("IPv6 loopback: listens on [::1] and relays to a [::1] backend", async (t) => {
+  const backend = createServer((socket) => socket.pipe(socket));
+  backend.listen({ host: "::1", port: 0 });
+  await once(backend, "listening");
+  const backendPort = (backend.address() as { port: number }).port;
+  const { proxy } = await startProxy({ listen: "[::1]:0", backends: [`[::1]:${backendPort}`] });
+  t.teardown(async () => {
+    await proxy.close();
+    backend.close();
+  });
+  const { address, port } = await proxy.listening;
+  t.is(address, "::1");
+  const socket = connect({ host: "::1", port });
+  const chunks: Buffer[] = [];
+  socket.on("data", (chunk: Buffer) => chunks.push(chunk));
+  socket.end("six");
+  await once(socket, "end");
+  t.is(Buffer.concat(chunks).toString(), "six");
+  t.is(proxy.snapshot().backends[0]?.label, `[::1]:${backendPort}`);
 });
