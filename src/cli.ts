@@ -5,14 +5,12 @@
  */
 import * as E from "fp-ts/lib/Either.js";
 import { asyncScheduler } from "rxjs";
-import { makeBackends } from "./domain/backend.js";
 import { type RunOptions, parseCommandLine, usage } from "./domain/command-line.js";
 import { formatDuration } from "./domain/duration.js";
 import { type CpuProfile, startCpuProfile } from "./adapters/cpu-profile.js";
 import { setUpLogging } from "./adapters/log-setup.js";
 import { onSignals, reopenSignals, shutdownSignals } from "./adapters/signals.js";
-import { startFallbackProxy } from "./fallback-proxy.js";
-import { firstHealthy } from "./streams/route-policies.js";
+import { firstHealthy, startFallbackProxy } from "./index.js";
 import { version } from "./version.js";
 
 const EXIT_USAGE = 2;
@@ -34,12 +32,7 @@ const run = async (options: RunOptions): Promise<void> => {
     );
   }
   const proxy = startFallbackProxy({
-    listen: options.listen,
-    backends: makeBackends(options.backends, options.backendLabels),
-    connectTimeoutMs: options.connectTimeoutMs,
-    probeDelayMs: options.probeDelayMs,
-    statsIntervalMs: options.statsIntervalMs,
-    drainTimeoutMs: options.drainTimeoutMs,
+    ...options,
     route: firstHealthy,
     logger,
     scheduler: asyncScheduler,

@@ -9,7 +9,8 @@ import {
   share,
   ReplaySubject,
 } from "rxjs";
-import { type Address, type Backend, formatAddress } from "./domain/backend.js";
+import { formatAddress, makeBackends } from "./domain/backend.js";
+import type { ProxySettings } from "./domain/proxy-options.js";
 import { type HealthEvent, type HealthState, initialHealth } from "./domain/health.js";
 import type { Logger } from "./domain/logger.js";
 import type { ProxyEvent } from "./domain/proxy-event.js";
@@ -25,20 +26,13 @@ import type { Probe } from "./streams/probe-schedule.js";
 import type { RoutePolicy } from "./streams/route-policies.js";
 import { statsSnapshots } from "./streams/stats-snapshots.js";
 
-/** A fully decoded configuration: what `createFallbackProxy` runs on. */
-export interface ProxyConfig {
-  readonly listen: Address;
-  readonly backends: ReadonlyArray<Backend>;
-  readonly connectTimeoutMs: number;
-  readonly probeDelayMs: number;
-  /** 0 turns periodic stats off. */
-  readonly statsIntervalMs: number;
-  readonly drainTimeoutMs: number;
+/** Decoded settings plus the pieces that are code, not data. */
+export interface ProxyConfig extends ProxySettings {
   readonly route: RoutePolicy;
   readonly logger: Logger;
   readonly scheduler: SchedulerLike;
   /** How down backends are checked; a TCP connect by default. */
-  readonly probe?: Probe;
+  readonly probe?: Probe | undefined;
 }
 
 export interface FallbackProxy {
@@ -64,21 +58,22 @@ export interface FallbackProxy {
 /** The composition root: builds the health loop, the route and the adapters, and wires them. */
 export const startFallbackProxy = (config: ProxyConfig): FallbackProxy => {
   const { logger, scheduler } = config;
+  const backends = makeBackends(config.backends, config.backendLabels);
   const now = (): number => scheduler.now();
   const connectionEvents = new Subject<HealthEvent>();
   const events = new Subject<ProxyEvent>();
   const subscriptions = new Subscription();
 
-  for (const backend of config.backends) logger.info(`Backend ${backend.label} added`);
+  for (const backend of backends) logger.info(`Backend ${backend.label} added`);
 
   const steps$ = healthLoop({
-    backends: config.backends,
+    backends,
     connectionEvents$: connectionEvents,
     probe: config.probe ?? tcpConnectProbe(config.connectTimeoutMs),
     probeDelayMs: config.probeDelayMs,
     scheduler,
   }).pipe(share());
-  const health = new BehaviorSubject<HealthState>(initialHealth(config.backends));
+  const health = new BehaviorSubject<HealthState>(initialHealth(backends));
   subscriptions.add(
     steps$.subscribe((step) => {
       health.next(step.state);

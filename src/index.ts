@@ -4,7 +4,6 @@
  */
 import * as E from "fp-ts/lib/Either.js";
 import { type SchedulerLike, asyncScheduler } from "rxjs";
-import { makeBackends } from "./domain/backend.js";
 import type { Logger } from "./domain/logger.js";
 import { silentLogger } from "./domain/logger.js";
 import { decodeProxySettings } from "./domain/proxy-options.js";
@@ -56,18 +55,12 @@ export const createFallbackProxy = (options: FallbackProxyOptions): FallbackProx
   const problems = [...functionOption(options, "route"), ...functionOption(options, "probe")];
   if (E.isLeft(settings)) problems.unshift(settings.left);
   if (E.isLeft(settings) || problems.length > 0) throw new InvalidOptionsError(problems.join("\n"));
-  const s = settings.right;
   return startFallbackProxy({
-    listen: s.listen,
-    backends: makeBackends(s.backends, s.backendLabels),
-    connectTimeoutMs: s.connectTimeoutMs,
-    probeDelayMs: s.probeDelayMs,
-    statsIntervalMs: s.statsIntervalMs,
-    drainTimeoutMs: s.drainTimeoutMs,
+    ...settings.right,
     route: options.route ?? firstHealthy,
     logger: options.logger ?? silentLogger,
     scheduler: options.scheduler ?? asyncScheduler,
-    ...(options.probe === undefined ? {} : { probe: options.probe }),
+    probe: options.probe,
   });
 };
 

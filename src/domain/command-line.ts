@@ -10,22 +10,14 @@ import { parseAddress } from "./address.js";
 import type { Address } from "./backend.js";
 import { formatDuration, parseDuration } from "./duration.js";
 import { defaults } from "./defaults.js";
+import type { ProxySettings } from "./proxy-options.js";
 
 export interface UsageError {
   readonly message: string;
 }
 
-export interface RunOptions {
-  readonly listen: Address;
-  /** At least one, in priority order. */
-  readonly backends: ReadonlyArray<Address>;
-  /** As written by the user, same order as `backends`. */
-  readonly backendLabels: ReadonlyArray<string>;
-  readonly connectTimeoutMs: number;
-  readonly probeDelayMs: number;
-  /** 0 turns periodic statistics off. */
-  readonly statsIntervalMs: number;
-  readonly drainTimeoutMs: number;
+/** The proxy's settings plus what only the command line has: logging and profiling. */
+export interface RunOptions extends ProxySettings {
   readonly debug: boolean;
   readonly quiet: boolean;
   readonly syslog: boolean;

@@ -31,11 +31,10 @@ export type ProxyEvent =
 
 const none: ReadonlyArray<ProxyEvent> = [];
 
-/** The events one reducer step produces, found by comparing the states around it. */
+/** The events one reducer step produces, judged from the state before it. */
 export const transitionsOf = (
   before: HealthState,
   event: HealthEvent,
-  _after: HealthState,
 ): ReadonlyArray<ProxyEvent> => {
   switch (event.type) {
     case "no-backend":

@@ -86,11 +86,13 @@ const ProxyOptionsData = t.intersection([
 /** Proxy settings after decoding, with defaults filled in (the original program's defaults). */
 export interface ProxySettings {
   readonly listen: Address;
+  /** At least one, in priority order. */
   readonly backends: ReadonlyArray<Address>;
   /** Labels as the user wrote the backends, for logs. */
   readonly backendLabels: ReadonlyArray<string>;
   readonly connectTimeoutMs: number;
   readonly probeDelayMs: number;
+  /** 0 turns periodic stats off. */
   readonly statsIntervalMs: number;
   readonly drainTimeoutMs: number;
 }

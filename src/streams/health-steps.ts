@@ -21,7 +21,7 @@ export const initialStep = (backends: ReadonlyArray<Backend>): HealthStep => ({
 
 export const nextStep = (step: HealthStep, event: HealthEvent): HealthStep => {
   const state = reduceHealth(step.state, event);
-  return { state, transitions: transitionsOf(step.state, event, state) };
+  return { state, transitions: transitionsOf(step.state, event) };
 };
 
 /** Folds health events into steps; emits one step per event (the initial step is not emitted). */
