@@ -4,7 +4,7 @@ import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { listeningPort, runCli } from "./helpers/cli.js";
-import { connectTo, readAll, roundTrip, startBackend } from "./helpers/net.js";
+import { connectTo, readAll, refusedPort, roundTrip, startBackend } from "./helpers/net.js";
 
 const usageErrors: ReadonlyArray<[string, ReadonlyArray<string>, RegExp]> = [
   ["no backends", ["127.0.0.1:0"], /no backend given/],
@@ -119,14 +119,27 @@ test("-debug logs each connection's open and close with bytes and duration", asy
 test("-quiet logs nothing", async (t) => {
   const backend = await startBackend();
   t.teardown(() => backend.close());
-  const run = runCli(["-quiet", "-stats=50ms", "127.0.0.1:0", backend.address, "127.0.0.1:1"]);
-  // Quiet has no Listening line to wait for: use the exit after SIGTERM to bound the run.
+  const port = await refusedPort();
+  const args = ["-stats=50ms", `127.0.0.1:${port}`, backend.address, "127.0.0.1:1"];
+  const run = runCli(["-quiet", ...args]);
   t.teardown(() => run.child.kill("SIGKILL"));
-  // A second, logging instance proves STATS lines would have appeared in the same time.
-  const witness = runCli(["-stats=50ms", "127.0.0.1:0", backend.address]);
+  // Quiet prints no Listening line: knock until the proxy answers (bounded).
+  let reply = "";
+  for (let i = 0; i < 200 && reply === ""; i++) {
+    reply = await roundTrip(port, "up?").then(
+      (bytes) => bytes.toString(),
+      async () => {
+        await new Promise((resolve) => setTimeout(resolve, 25));
+        return "";
+      },
+    );
+  }
+  t.is(reply, "up?");
+  // The same flags without -quiet log STATS twice in this time; the quiet one has run longer.
+  const witness = runCli(args.map((arg) => (arg === `127.0.0.1:${port}` ? "127.0.0.1:0" : arg)));
   t.teardown(() => witness.child.kill("SIGKILL"));
-  await witness.line(/STATS: total/);
-  await witness.line(/STATS: total/);
+  await witness.line(/Failed to connect to backend 127\.0\.0\.1:1/);
+  await witness.line(/STATS: total/, 2);
   run.child.kill("SIGTERM");
   t.is(await run.exited, 0);
   t.is(run.stderr(), "");

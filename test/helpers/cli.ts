@@ -7,8 +7,8 @@ export const cliPath = fileURLToPath(new URL("../../src/cli.js", import.meta.url
 
 export interface CliRun {
   readonly child: ChildProcess;
-  /** Resolves with the first stderr line matching `pattern` (lines seen so far included). */
-  line(pattern: RegExp): Promise<string>;
+  /** Resolves with the nth (default first) stderr line matching `pattern`, lines seen so far included. */
+  line(pattern: RegExp, nth?: number): Promise<string>;
   /** Everything written to stderr so far. */
   stderr(): string;
   stdout(): string;
@@ -21,10 +21,10 @@ export const runCli = (args: ReadonlyArray<string>): CliRun => {
   const child = spawn(process.execPath, [cliPath, ...args], { stdio: ["ignore", "pipe", "pipe"] });
   let err = "";
   let out = "";
-  const waiters: Array<{ pattern: RegExp; resolve: (line: string) => void }> = [];
+  const waiters: Array<{ pattern: RegExp; nth: number; resolve: (line: string) => void }> = [];
   const check = (): void => {
     for (const waiter of [...waiters]) {
-      const found = err.split("\n").find((l) => waiter.pattern.test(l));
+      const found = err.split("\n").filter((l) => waiter.pattern.test(l))[waiter.nth - 1];
       if (found !== undefined) {
         waiters.splice(waiters.indexOf(waiter), 1);
         waiter.resolve(found);
@@ -39,9 +39,9 @@ export const runCli = (args: ReadonlyArray<string>): CliRun => {
   const exited = once(child, "exit").then(([code]) => code as number | null);
   return {
     child,
-    line: (pattern) =>
+    line: (pattern, nth = 1) =>
       new Promise((resolve, reject) => {
-        waiters.push({ pattern, resolve });
+        waiters.push({ pattern, nth, resolve });
         check();
         void exited.then(() =>
           reject(new Error(`exited before a line matched ${pattern}:\n${err}`)),
