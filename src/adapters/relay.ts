@@ -81,11 +81,28 @@ export const relayClient = (client: Socket, ctx: RelayContext): void => {
 const peerOf = (socket: Socket): string =>
   `${socket.remoteAddress ?? "?"}:${socket.remotePort ?? "?"}`;
 
+// The relay path is per chunk: shared handlers that find the other socket through a symbol,
+// rather than pipe() or closures per connection.
+const peerKey = Symbol("relay peer");
+type RelaySocket = Socket & { [peerKey]: Socket };
+const peerSocket = (socket: Socket): Socket => (socket as RelaySocket)[peerKey];
+
+function forwardData(this: Socket, chunk: Buffer): void {
+  // Backpressure: stop reading until the other side has flushed.
+  if (!peerSocket(this).write(chunk)) this.pause();
+}
+function resumePeer(this: Socket): void {
+  peerSocket(this).resume();
+}
+function forwardEnd(this: Socket): void {
+  // Half-close: the FIN goes on, the other direction stays open.
+  peerSocket(this).end();
+}
+
 /**
- * Plain pipe() in both directions: it carries backpressure, and with allowHalfOpen a FIN
- * from one side ends only the other side's writable half. A side that closes abnormally
- * (error, reset, destroy) resets the other at once; a clean close leaves the other to flush
- * what it still holds.
+ * Relays both ways with backpressure; with allowHalfOpen a FIN from one side ends only the
+ * other side's writable half. A side that closes abnormally (error, reset, destroy) resets the
+ * other at once; a clean close leaves the other to flush what it still holds.
  */
 const pipeBothWays = (
   client: Socket,
@@ -98,13 +115,18 @@ const pipeBothWays = (
   const startedAt = debug ? ctx.now() : 0;
   const peer = debug ? peerOf(client) : "";
   if (debug) ctx.logger.debug(`Connection ${peer} -> ${backend.label} opened`);
-  client.pipe(server);
-  server.pipe(client);
+  (client as RelaySocket)[peerKey] = server;
+  (server as RelaySocket)[peerKey] = client;
+  client.on("data", forwardData);
+  server.on("data", forwardData);
+  client.on("drain", resumePeer);
+  server.on("drain", resumePeer);
+  client.on("end", forwardEnd);
+  server.on("end", forwardEnd);
   let open = 2;
   const onClose = function (this: Socket): void {
-    const other = this === client ? server : client;
     // An abnormal end is passed on as a reset, so the peer cannot take a truncated stream for a complete one.
-    if (!(this.readableEnded && this.writableFinished)) other.resetAndDestroy();
+    if (!(this.readableEnded && this.writableFinished)) peerSocket(this).resetAndDestroy();
     if (--open > 0) return;
     const at = ctx.now();
     ctx.emit({
