@@ -1,0 +1,84 @@
+import type { AddressInfo, Server, Socket } from "node:net";
+import { type Address, formatAddress } from "../domain/backend.js";
+import { formatDuration } from "../domain/duration.js";
+import type { HealthEvent } from "../domain/health.js";
+import type { Logger } from "../domain/logger.js";
+import type { Route } from "../domain/route.js";
+import { boundAddress, listen } from "./listener.js";
+import { type RelayContext, relayClient } from "./relay.js";
+
+export interface RelayServerConfig {
+  readonly listen: Address;
+  readonly connectTimeoutMs: number;
+  readonly currentRoute: () => Route;
+  readonly emit: (event: HealthEvent) => void;
+  readonly now: () => number;
+  readonly logger: Logger;
+}
+
+/** The data plane: a listener whose clients are relayed along the current route. */
+export interface RelayServer {
+  /** Resolves with the bound address; rejects with a message naming the address. */
+  readonly listening: Promise<AddressInfo>;
+  /**
+   * Stops accepting, lets live connections finish for up to `timeoutMs`, then closes the rest.
+   * Resolves when every relay is over.
+   */
+  drain(timeoutMs: number): Promise<void>;
+}
+
+export const startRelayServer = (config: RelayServerConfig): RelayServer => {
+  const { logger } = config;
+  // Clients from accept until their relay is over: what a graceful shutdown waits for.
+  const live = new Set<Socket>();
+  let onIdle: (() => void) | null = null;
+  const context: RelayContext = {
+    currentRoute: config.currentRoute,
+    connectTimeoutMs: config.connectTimeoutMs,
+    emit: config.emit,
+    now: config.now,
+    logger,
+    finished: (client) => {
+      live.delete(client);
+      if (live.size === 0) onIdle?.();
+    },
+  };
+  const onClient = (socket: Socket): void => {
+    live.add(socket);
+    relayClient(socket, context);
+  };
+
+  let server: Server | null = null;
+  const listening = listen(config.listen, onClient).then((bound) => {
+    server = bound;
+    // After bind, accept errors (e.g. out of file descriptors) are logged; the proxy goes on.
+    bound.on("error", (error: Error) => logger.error(`Accept failed: ${error.message}`));
+    return boundAddress(bound);
+  });
+
+  const drain = async (timeoutMs: number): Promise<void> => {
+    await listening.catch(() => undefined);
+    const bound = server as Server | null;
+    const stopped =
+      bound === null ? Promise.resolve() : new Promise<void>((r) => bound.close(() => r()));
+    if (live.size > 0) {
+      logger.info(`Draining ${live.size} connection(s) for up to ${formatDuration(timeoutMs)}`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          // Out of time: closing the clients makes their relays close the backend side too.
+          for (const client of live) client.destroy();
+        }, timeoutMs);
+        onIdle = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+    await stopped;
+  };
+
+  return { listening, drain };
+};
+
+export const describeListening = (address: AddressInfo): string =>
+  `Listening on ${formatAddress({ host: address.address, port: address.port })}`;
