@@ -4,12 +4,16 @@
  * starts the proxy, and turns signals into log reopening and graceful shutdown.
  */
 import * as E from "fp-ts/lib/Either.js";
+import cluster from "node:cluster";
+import { availableParallelism } from "node:os";
 import { asyncScheduler } from "rxjs";
 import { type RunOptions, parseCommandLine, usage } from "./domain/command-line.js";
 import { formatDuration } from "./domain/duration.js";
 import { type CpuProfile, startCpuProfile } from "./adapters/cpu-profile.js";
 import { setUpLogging } from "./adapters/log-setup.js";
 import { onSignals, reopenSignals, shutdownSignals } from "./adapters/signals.js";
+import { runPrimary } from "./adapters/workers/primary.js";
+import { runWorker } from "./adapters/workers/worker.js";
 import { firstHealthy, startFallbackProxy } from "./index.js";
 import { version } from "./version.js";
 
@@ -21,22 +25,34 @@ const fail = (message: string): never => {
   process.exit(EXIT_FAILURE);
 };
 
+/** What the CLI runs: one process with everything, or a primary with workers. */
+interface Running {
+  readonly listening: Promise<unknown>;
+  close(): Promise<void>;
+}
+
+const workerCount = (workers: RunOptions["workers"]): number =>
+  workers === "auto" ? availableParallelism() : workers;
+
 const run = async (options: RunOptions): Promise<void> => {
+  const count = workerCount(options.workers);
+  if (cluster.isWorker) {
+    const id = cluster.worker?.id ?? 0;
+    const profile =
+      options.cpuprofile === undefined
+        ? null
+        : await startCpuProfile(`${options.cpuprofile}.worker-${id}`);
+    runWorker(options, profile);
+    return;
+  }
   const profile: CpuProfile | null =
     options.cpuprofile === undefined ? null : await startCpuProfile(options.cpuprofile);
   const { logger, sink } = await setUpLogging(options).catch((error: Error) => fail(error.message));
   logger.info(`Starting tcp-fallback ver ${version}`);
-  if (options.maxthreads !== undefined) {
-    logger.info(
-      `-maxthreads=${options.maxthreads} accepted for compatibility: this version runs one process`,
-    );
-  }
-  const proxy = startFallbackProxy({
-    ...options,
-    route: firstHealthy,
-    logger,
-    scheduler: asyncScheduler,
-  });
+  const running: Running =
+    count > 1
+      ? runPrimary(options, count, logger)
+      : startFallbackProxy({ ...options, route: firstHealthy, logger, scheduler: asyncScheduler });
   const stopReopening = onSignals(reopenSignals, (signal) => {
     sink.reopen();
     logger.info(`Log reopened on ${signal}`);
@@ -47,7 +63,7 @@ const run = async (options: RunOptions): Promise<void> => {
       `Received ${signal}: closing, draining connections for up to ${formatDuration(options.drainTimeoutMs)}`,
     );
     void (async () => {
-      await proxy.close();
+      await running.close();
       logger.info("Stopped");
       stopReopening();
       await profile?.stop();
@@ -56,7 +72,7 @@ const run = async (options: RunOptions): Promise<void> => {
     })();
   });
   try {
-    await proxy.listening;
+    await running.listening;
   } catch (error) {
     logger.error((error as Error).message);
     await profile?.stop();

@@ -24,8 +24,10 @@ export interface RunOptions extends ProxySettings {
   readonly syslogSocket: string;
   readonly logfile: string | undefined;
   readonly cpuprofile: string | undefined;
-  /** Accepted for compatibility with the Go program's command line. */
+  /** The Go program's thread count; when given without -workers, it sets the worker count. */
   readonly maxthreads: number | undefined;
+  /** Worker processes sharing the listener; 1 runs everything in one process. */
+  readonly workers: number | "auto";
 }
 
 export type CommandLine =
@@ -102,9 +104,16 @@ const FLAGS: ReadonlyArray<FlagSpec> = [
   stringFlag("logfile", "path", "append the log to this file instead of stderr"),
   stringFlag("cpuprofile", "path", "write a V8 CPU profile (.cpuprofile) to this file on exit"),
   {
+    name: "workers",
+    arg: "n|auto",
+    help: "worker processes sharing the listener; auto = one per CPU",
+    defaultText: "1",
+    check: (raw) => (raw === "auto" ? E.right(raw) : checkInteger(raw)),
+  },
+  {
     name: "maxthreads",
     arg: "n",
-    help: "accepted for compatibility; this version runs one process",
+    help: "the original's thread count: sets -workers when -workers is not given",
     check: checkInteger,
   },
   boolFlag("version", "print the version and exit"),
@@ -243,6 +252,19 @@ const maxthreadsOption = (scan: Scan): E.Either<string, number | undefined> => {
     : E.left(`invalid value ${q(raw)} for flag -maxthreads: must be an integer >= 1`);
 };
 
+const workersOption = (
+  scan: Scan,
+  maxthreads: number | undefined,
+): E.Either<string, number | "auto"> => {
+  const raw = scan.values.get("workers");
+  if (raw === undefined) return E.right(maxthreads ?? 1);
+  if (raw === "auto") return E.right("auto");
+  const n = Number(raw);
+  return Number.isSafeInteger(n) && n >= 1
+    ? E.right(n)
+    : E.left(`invalid value ${q(raw)} for flag -workers: must be an integer >= 1 or "auto"`);
+};
+
 const syslogSocketOption = (scan: Scan): E.Either<string, string> => {
   const raw = scan.values.get("syslog-socket");
   if (raw === undefined) return E.right(DEFAULT_SYSLOG_SOCKET);
@@ -298,6 +320,7 @@ const runOptions = (scan: Scan): E.Either<string, RunOptions> =>
     ),
     E.apS("syslogSocket", syslogSocketOption(scan)),
     E.apS("maxthreads", maxthreadsOption(scan)),
+    E.bind("workers", ({ maxthreads }) => workersOption(scan, maxthreads)),
     E.bind("addresses", () => addresses(scan.positional)),
     E.map(({ addresses: a, ...rest }) => ({
       ...rest,

@@ -49,6 +49,7 @@ test("defaults", (t) => {
       logfile: undefined,
       cpuprofile: undefined,
       maxthreads: undefined,
+      workers: 1,
     },
   });
 });
@@ -383,4 +384,20 @@ test("the usage example parses", (t) => {
   const line = /Example:\n +tcp-fallback (.+)/.exec(usage)?.[1];
   t.truthy(line);
   t.is(kindOf((line ?? "").split(" ")), "run");
+});
+
+test("-workers takes a count or auto; -maxthreads sets it when -workers is absent", (t) => {
+  t.is(run(["-workers=4", ...ADDRS]).workers, 4);
+  t.is(run(["--workers", "auto", ...ADDRS]).workers, "auto");
+  t.is(run(["-maxthreads=3", ...ADDRS]).workers, 3);
+  t.is(run(["-maxthreads=3", "-workers=2", ...ADDRS]).workers, 2);
+  t.is(run([...ADDRS]).workers, 1);
+  t.is(
+    errorOf(["-workers=0", ...ADDRS]),
+    'invalid value "0" for flag -workers: must be an integer >= 1 or "auto"',
+  );
+  t.is(
+    errorOf(["-workers=many", ...ADDRS]),
+    'invalid value "many" for flag -workers: not an integer',
+  );
 });

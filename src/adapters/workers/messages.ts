@@ -1,0 +1,27 @@
+import type { HealthEvent } from "../../domain/health.js";
+import type { LogLevelName } from "../../domain/logger.js";
+
+/** What a worker tells the primary. */
+export type WorkerMessage =
+  | { readonly kind: "listening"; readonly address: string; readonly port: number }
+  | { readonly kind: "listen-failed"; readonly message: string }
+  /** Connection outcomes, batched per event-loop turn so IPC stays off the per-connection path. */
+  | { readonly kind: "events"; readonly events: ReadonlyArray<HealthEvent> }
+  | { readonly kind: "log"; readonly level: LogLevelName; readonly message: string };
+
+/** What the primary tells a worker. */
+export type PrimaryMessage =
+  /** The route as backend indices, in order. */
+  | { readonly kind: "route"; readonly backends: ReadonlyArray<number> }
+  | { readonly kind: "drain"; readonly timeoutMs: number };
+
+const kindOf = (message: unknown): unknown =>
+  typeof message === "object" && message !== null && "kind" in message ? message.kind : undefined;
+
+// IPC messages come from our own processes: checking the tag is enough to tell them apart
+// from anything else a parent or child might send.
+export const isWorkerMessage = (message: unknown): message is WorkerMessage =>
+  ["listening", "listen-failed", "events", "log"].includes(kindOf(message) as string);
+
+export const isPrimaryMessage = (message: unknown): message is PrimaryMessage =>
+  ["route", "drain"].includes(kindOf(message) as string);

@@ -1,0 +1,83 @@
+import type { HealthEvent } from "../../domain/health.js";
+import type { LogLevelName, Logger } from "../../domain/logger.js";
+import { makeBackends } from "../../domain/backend.js";
+import type { RunOptions } from "../../domain/command-line.js";
+import type { Route } from "../../domain/route.js";
+import type { CpuProfile } from "../cpu-profile.js";
+import { startRelayServer } from "../relay-server.js";
+import { type WorkerMessage, isPrimaryMessage } from "./messages.js";
+
+const send = (message: WorkerMessage): void => {
+  if (process.connected) process.send?.(message);
+};
+
+/** Log lines go to the primary, which owns the sink: one log, not one per worker. */
+const ipcLogger = (debugEnabled: boolean): Logger => {
+  const line = (level: LogLevelName) => (message: string) => send({ kind: "log", level, message });
+  return {
+    debug: debugEnabled ? line("debug") : () => undefined,
+    info: line("info"),
+    warn: line("warn"),
+    error: line("error"),
+    debugEnabled,
+  };
+};
+
+/**
+ * A worker process: only the data plane. It routes on the route the primary pushes, and sends
+ * its connection outcomes back, so health is judged in one place.
+ */
+export const runWorker = (options: RunOptions, profile: CpuProfile | null): void => {
+  const backends = makeBackends(options.backends, options.backendLabels);
+  // Until the primary's first route arrives: every backend, as a single process starts.
+  let route: Route = backends;
+  const pending: HealthEvent[] = [];
+  let flushScheduled = false;
+  const flush = (): void => {
+    flushScheduled = false;
+    if (pending.length > 0) send({ kind: "events", events: pending.splice(0) });
+  };
+  const emit = (event: HealthEvent): void => {
+    pending.push(event);
+    // Don't wait for the primary's verdict to stop using a backend this worker saw fail.
+    if (event.type === "connect-failed") route = route.filter((b) => b.index !== event.backend);
+    if (!flushScheduled) {
+      flushScheduled = true;
+      setImmediate(flush);
+    }
+  };
+
+  const relay = startRelayServer({
+    listen: options.listen,
+    connectTimeoutMs: options.connectTimeoutMs,
+    currentRoute: () => route,
+    emit,
+    now: Date.now,
+    logger: ipcLogger(options.debug && !options.quiet),
+  });
+  relay.listening.then(
+    (address) => send({ kind: "listening", address: address.address, port: address.port }),
+    (error: Error) => {
+      send({ kind: "listen-failed", message: error.message });
+      process.exit(1);
+    },
+  );
+
+  process.on("message", (message: unknown) => {
+    if (!isPrimaryMessage(message)) return;
+    if (message.kind === "route") {
+      route = message.backends.flatMap((index) => backends[index] ?? []);
+      return;
+    }
+    void relay.drain(message.timeoutMs).then(async () => {
+      flush();
+      await profile?.stop();
+      process.disconnect();
+    });
+  });
+  // The primary decides when to stop; a Ctrl-C reaching the whole group must not cut connections.
+  process.on("SIGINT", () => undefined);
+  process.on("SIGTERM", () => undefined);
+  // Without a primary there is nobody to report to.
+  process.on("disconnect", () => process.exit(0));
+};

@@ -1,0 +1,134 @@
+import test from "ava";
+import { readdir, readFile } from "node:fs/promises";
+import { listeningPort, runCli } from "../../helpers/cli.js";
+import { connectTo, readAll, roundTrip, startBackend } from "../../helpers/net.js";
+
+/** The worker processes of a primary, from /proc. */
+const childrenOf = async (pid: number): Promise<number[]> => {
+  const children: number[] = [];
+  for (const entry of await readdir("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = await readFile(`/proc/${entry}/stat`, "utf8").catch(() => "");
+    // Field 4 is the parent pid; the command name (field 2) may hold spaces, so split after ')'.
+    const parent = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+    if (parent === pid) children.push(Number(entry));
+  }
+  return children;
+};
+
+test("-workers=2: one Listening line, every connection relayed, STATS once per interval with all workers' counts", async (t) => {
+  const backend = await startBackend();
+  t.teardown(() => backend.close());
+  const run = runCli(["-workers=2", "-stats=300ms", "127.0.0.1:0", backend.address]);
+  t.teardown(() => run.child.kill("SIGKILL"));
+  const port = await listeningPort(run);
+  t.regex(run.stderr(), /Starting 2 worker processes/);
+  const replies = await Promise.all(Array.from({ length: 40 }, (_, i) => roundTrip(port, `c${i}`)));
+  t.deepEqual(
+    replies.map((r) => r.toString()),
+    Array.from({ length: 40 }, (_, i) => `c${i}`),
+  );
+  const totals = await run.line(/STATS: total active=0 accepted=40 /);
+  t.regex(totals, /refused=0$/);
+  // One line per backend and one of totals per tick: no copy per worker.
+  await run.line(/STATS: total/, 3);
+  const log = run.stderr();
+  t.is(log.match(/Listening on/g)?.length, 1);
+  t.is(log.match(/STATS: </g)?.length, log.match(/STATS: total/g)?.length);
+  run.child.kill("SIGTERM");
+  t.is(await run.exited, 0);
+});
+
+test("workers: a failure one worker sees marks the backend down for all; failback reaches every worker", async (t) => {
+  const primary = await startBackend();
+  const fallback = await startBackend();
+  t.teardown(() => fallback.close());
+  const run = runCli([
+    "-workers=2",
+    "-probe-delay=100ms",
+    "-stats=0",
+    "127.0.0.1:0",
+    primary.address,
+    fallback.address,
+  ]);
+  t.teardown(() => run.child.kill("SIGKILL"));
+  const port = await listeningPort(run);
+  t.is((await roundTrip(port, "one")).toString(), "one");
+  const primaryPort = primary.port;
+  await primary.close();
+  t.is((await roundTrip(port, "two")).toString(), "two");
+  await run.line(new RegExp(`Backend 127\\.0\\.0\\.1:${primaryPort} marked down`));
+  // Every later client, whichever worker takes it, goes straight to the fallback.
+  for (let i = 0; i < 10; i++) t.is((await roundTrip(port, `f${i}`)).toString(), `f${i}`);
+  t.is(fallback.served(), 11);
+  const revived = await startBackend(undefined, primaryPort);
+  t.teardown(() => revived.close());
+  await run.line(new RegExp(`Backend is back 127\\.0\\.0\\.1:${primaryPort}`));
+  // The primary pushes the new route; give each worker's connection a chance to land on it.
+  let backOnPrimary = 0;
+  for (let i = 0; i < 20; i++) {
+    await roundTrip(port, `p${i}`);
+    backOnPrimary = revived.served();
+  }
+  t.true(backOnPrimary >= 19, `only ${backOnPrimary} of 20 clients went back to the primary`);
+  t.is(run.stderr().match(/marked down/g)?.length, 1);
+  run.child.kill("SIGTERM");
+  t.is(await run.exited, 0);
+});
+
+test("workers: a worker that dies is replaced and the proxy keeps serving", async (t) => {
+  const backend = await startBackend();
+  t.teardown(() => backend.close());
+  const run = runCli(["-maxthreads=2", "-stats=0", "127.0.0.1:0", backend.address]);
+  t.teardown(() => run.child.kill("SIGKILL"));
+  const port = await listeningPort(run);
+  t.regex(run.stderr(), /Starting 2 worker processes/);
+  const pid = run.child.pid ?? 0;
+  const [victim] = await childrenOf(pid);
+  t.truthy(victim);
+  process.kill(victim ?? 0, "SIGKILL");
+  await run.line(/exited \(SIGKILL\); starting another/);
+  for (let i = 0; i < 10; i++) t.is((await roundTrip(port, `r${i}`)).toString(), `r${i}`);
+  t.is((await childrenOf(pid)).length, 2);
+  run.child.kill("SIGTERM");
+  t.is(await run.exited, 0);
+});
+
+test("workers: SIGTERM drains live connections in every worker, then final stats and exit 0", async (t) => {
+  const backend = await startBackend((socket) => {
+    const chunks: Buffer[] = [];
+    socket.on("data", (chunk: Buffer) => chunks.push(chunk));
+    socket.on("end", () => socket.end(Buffer.concat(chunks)));
+  });
+  t.teardown(() => backend.close());
+  const run = runCli([
+    "-workers=2",
+    "-debug",
+    "-drain-timeout=5s",
+    "-stats=0",
+    "127.0.0.1:0",
+    backend.address,
+  ]);
+  t.teardown(() => run.child.kill("SIGKILL"));
+  const port = await listeningPort(run);
+  const live = await connectTo(port);
+  live.write("before ");
+  const reply = readAll(live);
+  await run.line(/DEBUG Connection .* opened/);
+  run.child.kill("SIGTERM");
+  await run.line(/Draining 1 connection/);
+  live.end("after");
+  t.is((await reply).toString(), "before after");
+  t.is(await run.exited, 0);
+  t.regex(
+    run.stderr(),
+    new RegExp(`STATS: <${backend.address}> failed=false .* requests=1 bytes=24 `),
+  );
+  const left = await childrenOf(run.child.pid ?? 0);
+  t.deepEqual(
+    await Promise.all(
+      left.map((pid) => readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "gone")),
+    ),
+    [],
+  );
+});
