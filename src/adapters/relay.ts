@@ -123,6 +123,8 @@ const pipeBothWays = (
   server.on("drain", resumePeer);
   client.on("end", forwardEnd);
   server.on("end", forwardEnd);
+  // A client that half-closed while we dialed has already emitted 'end': pass its FIN on now.
+  if (client.readableEnded) server.end();
   let open = 2;
   const onClose = function (this: Socket): void {
     // An abnormal end is passed on as a reset, so the peer cannot take a truncated stream for a complete one.

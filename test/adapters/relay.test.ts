@@ -216,3 +216,32 @@ test("failover when the primary dies: new clients go to the fallback; failback w
   t.is(revived.served(), 1);
   t.is(fallback.served(), 1);
 });
+
+test("a client that half-closes with no data before the backend connects: the FIN still reaches the backend", async (t) => {
+  const deadPort = await refusedPort();
+  const backendSawEnd: Promise<string>[] = [];
+  const backend = await startBackend((socket) => {
+    backendSawEnd.push(
+      new Promise((resolve) => {
+        socket.on("data", () => undefined);
+        socket.once("end", () => {
+          socket.end("bye");
+          resolve("end");
+        });
+      }),
+    );
+  });
+  const { proxy, port } = await startProxy({
+    backends: [`127.0.0.1:${deadPort}`, backend.address],
+    probeDelay: "1h",
+  });
+  t.teardown(async () => {
+    await proxy.close();
+    await backend.close();
+  });
+  const client = await connectTo(port);
+  const reply = readAll(client);
+  client.end();
+  t.is((await reply).toString(), "bye");
+  t.true(backendSawEnd.length >= 1);
+});
