@@ -50,7 +50,8 @@ export const runPrimary = (options: RunOptions, count: number, logger: Logger): 
     backends: control.currentRoute().map((b) => b.index),
   });
   const post = (worker: Worker, message: PrimaryMessage): void => {
-    if (worker.isConnected()) worker.send(message);
+    // A worker may be exiting while we write to it: its 'exit' is handled below, not here.
+    if (worker.isConnected()) worker.send(message, undefined, () => undefined);
   };
 
   const record = (active: number[], event: HealthEvent): void => {
@@ -62,6 +63,9 @@ export const runPrimary = (options: RunOptions, count: number, logger: Logger): 
     const worker = cluster.fork();
     const active = backends.map(() => 0);
     activeByWorker.set(worker.id, active);
+    worker.on("error", (error: Error) =>
+      logger.debug(`Worker ${worker.process.pid ?? "?"}: ${error.message}`),
+    );
     worker.on("message", (message: unknown) => {
       if (!isWorkerMessage(message)) return;
       switch (message.kind) {
@@ -76,6 +80,7 @@ export const runPrimary = (options: RunOptions, count: number, logger: Logger): 
           return;
         case "listening":
           ready.add(worker.id);
+          logger.info(`Worker ${worker.process.pid ?? "?"} ready`);
           // A worker that was still starting when shutdown began is drained now.
           post(worker, closing ? drainMessage : routeMessage());
           if (!announced) {

@@ -83,12 +83,15 @@ test("workers: a worker that dies is replaced and the proxy keeps serving", asyn
   t.teardown(() => run.child.kill("SIGKILL"));
   const port = await listeningPort(run);
   t.regex(run.stderr(), /Starting 2 worker processes/);
+  // Both workers must be listening: with none left, the shared listening socket would close.
+  await run.line(/Worker \d+ ready/, 2);
   const pid = run.child.pid ?? 0;
   const [victim] = await childrenOf(pid);
   t.truthy(victim);
   process.kill(victim ?? 0, "SIGKILL");
   await run.line(/exited \(SIGKILL\); starting another/);
   for (let i = 0; i < 10; i++) t.is((await roundTrip(port, `r${i}`)).toString(), `r${i}`);
+  await run.line(/Worker \d+ ready/, 3);
   t.is((await childrenOf(pid)).length, 2);
   run.child.kill("SIGTERM");
   t.is(await run.exited, 0);
@@ -104,7 +107,7 @@ test("workers: SIGTERM drains live connections in every worker, then final stats
   const run = runCli([
     "-workers=2",
     "-debug",
-    "-drain-timeout=5s",
+    "-drain-timeout=60s",
     "-stats=0",
     "127.0.0.1:0",
     backend.address,
@@ -118,8 +121,11 @@ test("workers: SIGTERM drains live connections in every worker, then final stats
   run.child.kill("SIGTERM");
   await run.line(/Draining 1 connection/);
   live.end("after");
-  t.is((await reply).toString(), "before after");
-  t.is(await run.exited, 0);
+  const got = (await reply).toString();
+  t.is(got, "before after");
+  const code = await run.exited;
+  if (code !== 0) t.log(run.stderr());
+  t.is(code, 0);
   t.regex(
     run.stderr(),
     new RegExp(`STATS: <${backend.address}> failed=false .* requests=1 bytes=24 `),
@@ -131,4 +137,32 @@ test("workers: SIGTERM drains live connections in every worker, then final stats
     ),
     [],
   );
+});
+
+test("workers: -cpuprofile writes the primary's profile and one per worker", async (t) => {
+  const { mkdtemp, rm } = await import("node:fs/promises");
+  const { tmpdir } = await import("node:os");
+  const { join } = await import("node:path");
+  const dir = await mkdtemp(join(tmpdir(), "tcp-fallback-"));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const path = join(dir, "proxy.cpuprofile");
+  const run = runCli([
+    "-workers=2",
+    "-drain-timeout=60s",
+    `-cpuprofile=${path}`,
+    "-stats=0",
+    "127.0.0.1:0",
+    "127.0.0.1:1",
+  ]);
+  t.teardown(() => run.child.kill("SIGKILL"));
+  await listeningPort(run);
+  run.child.kill("SIGTERM");
+  t.is(await run.exited, 0);
+  const files = (await readdir(dir)).sort();
+  t.is(files[0], "proxy.cpuprofile");
+  t.is(files.filter((f) => /^proxy\.cpuprofile\.worker-\d+$/.test(f)).length, 2);
+  const profile = JSON.parse(await readFile(join(dir, files[1] ?? ""), "utf8")) as {
+    nodes: unknown[];
+  };
+  t.true(profile.nodes.length > 0);
 });
