@@ -2,6 +2,8 @@ import { type Socket, connect } from "node:net";
 import type { Address } from "../domain/backend.js";
 import { formatDuration } from "../domain/duration.js";
 
+const ignoreError = (): void => undefined;
+
 export type DialOutcome =
   | { readonly ok: true; readonly socket: Socket }
   | { readonly ok: false; readonly reason: string; readonly aborted: boolean };
@@ -30,6 +32,10 @@ export const dialWithTimeout = (
     socket.removeListener("connect", onConnect);
     socket.removeListener("timeout", onTimeout);
     socket.removeListener("close", onClose);
+    // Drop every closure of this dial, so a long-lived connection does not keep them alive;
+    // a shared listener keeps the socket safe until the caller adds its own.
+    socket.removeListener("error", onError);
+    socket.on("error", ignoreError);
     done(outcome);
   };
   const onConnect = (): void => {
@@ -45,10 +51,10 @@ export const dialWithTimeout = (
     });
   };
   const onClose = (): void => settle({ ok: false, reason: "connect aborted", aborted: true });
-  // The error listener stays for the socket's whole life: an unhandled 'error' would crash the process.
-  socket.on("error", (error: Error) => {
-    if (!settled) settle({ ok: false, reason: error.message, aborted: false });
-  });
+  // An unhandled 'error' would crash the process: a listener is attached before anything else.
+  const onError = (error: Error): void =>
+    settle({ ok: false, reason: error.message, aborted: false });
+  socket.on("error", onError);
   socket.once("connect", onConnect);
   socket.once("timeout", onTimeout);
   socket.once("close", onClose);

@@ -4,7 +4,7 @@ import { formatDuration } from "../domain/duration.js";
 import type { HealthEvent } from "../domain/health.js";
 import type { Logger } from "../domain/logger.js";
 import type { Route } from "../domain/route.js";
-import { dialWithTimeout } from "./dialer.js";
+import { type DialOutcome, dialWithTimeout } from "./dialer.js";
 
 export interface RelayContext {
   /** The current route, read synchronously for each dial (a cached value, not a subscription). */
@@ -18,118 +18,108 @@ export interface RelayContext {
   readonly finished: (client: Socket) => void;
 }
 
-/** The first backend of the current route this client has not tried yet. */
-const nextCandidate = (route: Route, tried: ReadonlyArray<number>): Backend | undefined =>
-  route.find((backend) => !tried.includes(backend.index));
+// This is the per-connection and per-chunk path. Each connection is one Relay object; socket
+// events go to shared handlers that find it through a symbol, so no closures are allocated
+// per connection or per chunk, and an idle connection holds as little as possible.
+const relayKey = Symbol("relay");
+type RelaySocket = Socket & { [relayKey]: Relay };
+const relayOf = (socket: Socket): Relay => (socket as RelaySocket)[relayKey];
 
-/**
- * Routes one accepted client: dials the route's backends in order until one connects, then
- * relays bytes both ways with Node streams (backpressure and half-close included).
- * Client bytes that arrive while dialing wait in the socket, unread, so nothing is lost.
- */
-export const relayClient = (client: Socket, ctx: RelayContext): void => {
-  ctx.emit({ type: "accepted", at: ctx.now() });
-  const tried: number[] = [];
-  let dialing: Socket | null = null;
-  // Every socket gets an error listener from the start; 'close' does the clean-up.
-  client.on("error", (error: Error) => {
-    if (ctx.logger.debugEnabled)
-      ctx.logger.debug(`Client ${peerOf(client)} error: ${error.message}`);
-  });
-  const onClientGone = (): void => {
-    dialing?.destroy();
-    ctx.finished(client);
-  };
-  client.once("close", onClientGone);
+class Relay {
+  server: Socket | null = null;
+  backend: Backend | null = null;
+  dialing: Socket | null = null;
+  /** Indices of the backends this client has tried. */
+  readonly tried: number[] = [];
+  /** Sockets still open once relaying. */
+  open = 2;
+  startedAt = 0;
+  peer = "";
 
-  const tryNext = (): void => {
-    const backend = nextCandidate(ctx.currentRoute(), tried);
+  constructor(
+    readonly client: Socket,
+    readonly ctx: RelayContext,
+  ) {}
+
+  /** Dials the first backend of the current route this client has not tried yet. */
+  tryNext(): void {
+    const { ctx, client, tried } = this;
+    const backend = ctx.currentRoute().find((b) => !tried.includes(b.index));
     if (backend === undefined) {
-      client.removeListener("close", onClientGone);
+      client.removeListener("close", onClientGoneWhileDialing);
       ctx.emit({ type: "no-backend", at: ctx.now() });
       client.destroy();
       ctx.finished(client);
       return;
     }
     tried.push(backend.index);
-    dialing = dialWithTimeout(backend.address, ctx.connectTimeoutMs, (outcome) => {
-      dialing = null;
-      if (!outcome.ok) {
-        // The client left while we dialed: not the backend's fault.
-        if (outcome.aborted || client.destroyed) return;
-        ctx.emit({
-          type: "connect-failed",
-          backend: backend.index,
-          reason: outcome.reason,
-          at: ctx.now(),
-        });
-        tryNext();
-        return;
-      }
-      if (client.destroyed) {
-        outcome.socket.destroy();
-        return;
-      }
-      client.removeListener("close", onClientGone);
-      ctx.emit({ type: "connected", backend: backend.index, at: ctx.now() });
-      pipeBothWays(client, outcome.socket, backend, ctx);
-    });
-  };
-  tryNext();
-};
+    this.backend = backend;
+    this.dialing = dialWithTimeout(backend.address, ctx.connectTimeoutMs, (outcome) =>
+      this.dialed(outcome),
+    );
+  }
 
-const peerOf = (socket: Socket): string =>
-  `${socket.remoteAddress ?? "?"}:${socket.remotePort ?? "?"}`;
+  dialed(outcome: DialOutcome): void {
+    const { ctx, client } = this;
+    const backend = this.backend as Backend;
+    this.dialing = null;
+    if (!outcome.ok) {
+      // The client left while we dialed: not the backend's fault.
+      if (outcome.aborted || client.destroyed) return;
+      ctx.emit({
+        type: "connect-failed",
+        backend: backend.index,
+        reason: outcome.reason,
+        at: ctx.now(),
+      });
+      this.tryNext();
+      return;
+    }
+    const server = outcome.socket;
+    if (client.destroyed) {
+      server.destroy();
+      return;
+    }
+    client.removeListener("close", onClientGoneWhileDialing);
+    ctx.emit({ type: "connected", backend: backend.index, at: ctx.now() });
+    this.relay(server);
+  }
 
-// The relay path is per chunk: shared handlers that find the other socket through a symbol,
-// rather than pipe() or closures per connection.
-const peerKey = Symbol("relay peer");
-type RelaySocket = Socket & { [peerKey]: Socket };
-const peerSocket = (socket: Socket): Socket => (socket as RelaySocket)[peerKey];
+  /**
+   * Relays both ways with backpressure; with allowHalfOpen a FIN from one side ends only the
+   * other side's writable half.
+   */
+  relay(server: Socket): void {
+    const { client, ctx } = this;
+    this.server = server;
+    (server as RelaySocket)[relayKey] = this;
+    server.on("error", onSocketError);
+    if (ctx.logger.debugEnabled) {
+      // Debug lines are built only when someone will read them.
+      this.startedAt = ctx.now();
+      this.peer = peerOf(client);
+      ctx.logger.debug(`Connection ${this.peer} -> ${this.backend?.label} opened`);
+    }
+    client.on("data", forwardData);
+    server.on("data", forwardData);
+    client.on("drain", resumePeer);
+    server.on("drain", resumePeer);
+    client.on("end", forwardEnd);
+    server.on("end", forwardEnd);
+    client.once("close", onRelayedClose);
+    server.once("close", onRelayedClose);
+    // A client that half-closed while we dialed has already emitted 'end': pass its FIN on now.
+    if (client.readableEnded) server.end();
+  }
 
-function forwardData(this: Socket, chunk: Buffer): void {
-  // Backpressure: stop reading until the other side has flushed.
-  if (!peerSocket(this).write(chunk)) this.pause();
-}
-function resumePeer(this: Socket): void {
-  peerSocket(this).resume();
-}
-function forwardEnd(this: Socket): void {
-  // Half-close: the FIN goes on, the other direction stays open.
-  peerSocket(this).end();
-}
+  peerOf(socket: Socket): Socket {
+    return (socket === this.client ? this.server : this.client) as Socket;
+  }
 
-/**
- * Relays both ways with backpressure; with allowHalfOpen a FIN from one side ends only the
- * other side's writable half. A side that closes abnormally (error, reset, destroy) resets the
- * other at once; a clean close leaves the other to flush what it still holds.
- */
-const pipeBothWays = (
-  client: Socket,
-  server: Socket,
-  backend: Backend,
-  ctx: RelayContext,
-): void => {
-  // Debug lines are built only when someone will read them: this is the per-connection path.
-  const debug = ctx.logger.debugEnabled;
-  const startedAt = debug ? ctx.now() : 0;
-  const peer = debug ? peerOf(client) : "";
-  if (debug) ctx.logger.debug(`Connection ${peer} -> ${backend.label} opened`);
-  (client as RelaySocket)[peerKey] = server;
-  (server as RelaySocket)[peerKey] = client;
-  client.on("data", forwardData);
-  server.on("data", forwardData);
-  client.on("drain", resumePeer);
-  server.on("drain", resumePeer);
-  client.on("end", forwardEnd);
-  server.on("end", forwardEnd);
-  // A client that half-closed while we dialed has already emitted 'end': pass its FIN on now.
-  if (client.readableEnded) server.end();
-  let open = 2;
-  const onClose = function (this: Socket): void {
-    // An abnormal end is passed on as a reset, so the peer cannot take a truncated stream for a complete one.
-    if (!(this.readableEnded && this.writableFinished)) peerSocket(this).resetAndDestroy();
-    if (--open > 0) return;
+  /** Both sockets are closed: account for the connection. */
+  closed(): void {
+    const { client, ctx } = this;
+    const backend = this.backend as Backend;
     const at = ctx.now();
     ctx.emit({
       type: "closed",
@@ -138,14 +128,68 @@ const pipeBothWays = (
       bytesOut: client.bytesWritten,
       at,
     });
-    if (debug) {
+    if (ctx.logger.debugEnabled) {
       ctx.logger.debug(
-        `Connection ${peer} -> ${backend.label} closed: in=${client.bytesRead} out=${client.bytesWritten} ` +
-          `duration=${formatDuration(at - startedAt)}`,
+        `Connection ${this.peer} -> ${backend.label} closed: in=${client.bytesRead} ` +
+          `out=${client.bytesWritten} duration=${formatDuration(at - this.startedAt)}`,
       );
     }
     ctx.finished(client);
-  };
-  client.once("close", onClose);
-  server.once("close", onClose);
+  }
+}
+
+const peerOf = (socket: Socket): string =>
+  `${socket.remoteAddress ?? "?"}:${socket.remotePort ?? "?"}`;
+
+// Errors are followed by 'close', which does the clean-up; here they are only reported.
+function onSocketError(this: Socket, error: Error): void {
+  const { ctx, client } = relayOf(this);
+  if (ctx.logger.debugEnabled) {
+    const side =
+      this === client ? `Client ${peerOf(client)}` : `Backend ${relayOf(this).backend?.label}`;
+    ctx.logger.debug(`${side} error: ${error.message}`);
+  }
+}
+
+function onClientGoneWhileDialing(this: Socket): void {
+  const relay = relayOf(this);
+  relay.dialing?.destroy();
+  relay.ctx.finished(this);
+}
+
+function forwardData(this: Socket, chunk: Buffer): void {
+  // Backpressure: stop reading until the other side has flushed.
+  if (!relayOf(this).peerOf(this).write(chunk)) this.pause();
+}
+
+function resumePeer(this: Socket): void {
+  relayOf(this).peerOf(this).resume();
+}
+
+function forwardEnd(this: Socket): void {
+  // Half-close: the FIN goes on, the other direction stays open.
+  relayOf(this).peerOf(this).end();
+}
+
+function onRelayedClose(this: Socket): void {
+  const relay = relayOf(this);
+  // An abnormal end is passed on as a reset, so the peer cannot take a truncated stream for a
+  // complete one; a clean close leaves the other side to flush what it still holds.
+  if (!(this.readableEnded && this.writableFinished)) relay.peerOf(this).resetAndDestroy();
+  if (--relay.open === 0) relay.closed();
+}
+
+/**
+ * Routes one accepted client: dials the route's backends in order until one connects, then
+ * relays bytes both ways. Client bytes that arrive while dialing wait in the socket, unread,
+ * so nothing is lost or reordered.
+ */
+export const relayClient = (client: Socket, ctx: RelayContext): void => {
+  ctx.emit({ type: "accepted", at: ctx.now() });
+  const relay = new Relay(client, ctx);
+  (client as RelaySocket)[relayKey] = relay;
+  // Every socket gets an error listener from the start.
+  client.on("error", onSocketError);
+  client.once("close", onClientGoneWhileDialing);
+  relay.tryNext();
 };
