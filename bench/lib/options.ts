@@ -1,0 +1,107 @@
+/** The harness's command line. */
+
+export const SCENARIOS = ["bulk1", "bulk8", "rps", "churn", "idle", "failover"] as const;
+export type ScenarioName = (typeof SCENARIOS)[number];
+
+export const PEERS = ["direct", "haproxy", "socat", "naive", "tcp-fallback"] as const;
+export type PeerName = (typeof PEERS)[number];
+
+export interface Options {
+  readonly rounds: number;
+  readonly seconds: number;
+  readonly scenarios: ReadonlyArray<ScenarioName>;
+  readonly peers: ReadonlyArray<PeerName>;
+  /** Extra arguments for tcp-fallback, put before its addresses. */
+  readonly tfArgs: ReadonlyArray<string>;
+  readonly smoke: boolean;
+  readonly unpinned: boolean;
+  readonly idleConnections: number;
+  /** Results directory; bench/results by default. */
+  readonly out: string | undefined;
+  readonly help: boolean;
+}
+
+export const USAGE = `Usage: node dist/bench/run.js [options]
+
+  --rounds N             rounds per scenario (default 3; smoke 1)
+  --seconds S            seconds per measurement (default 3; smoke 0.5)
+  --scenarios a,b        of ${SCENARIOS.join(",")} (default all)
+  --peers a,b            of ${PEERS.join(",")} (default all; smoke direct,naive,tcp-fallback)
+  --tf-args "..."        extra arguments for tcp-fallback, e.g. --tf-args="--workers=2"
+  --smoke                a seconds-long check that the harness runs end to end
+  --unpinned             no taskset (for multi-process measurements)
+  --idle-connections N   connections held in the idle scenario (default 5000; smoke 100)
+  --out DIR              where the results go (default bench/results)
+`;
+
+const list = <T extends string>(value: string, allowed: ReadonlyArray<T>, flag: string): T[] => {
+  const items = value
+    .split(",")
+    .map((item) => item.trim())
+    .filter((item) => item !== "");
+  for (const item of items)
+    if (!(allowed as ReadonlyArray<string>).includes(item))
+      throw new Error(`${flag}: unknown "${item}" (one of ${allowed.join(", ")})`);
+  if (items.length === 0) throw new Error(`${flag}: empty list`);
+  return items as T[];
+};
+
+const positive = (value: string, flag: string, integer: boolean): number => {
+  const number = Number(value);
+  if (!Number.isFinite(number) || number <= 0 || (integer && !Number.isInteger(number)))
+    throw new Error(
+      `${flag}: expected a positive ${integer ? "integer" : "number"}, got "${value}"`,
+    );
+  return number;
+};
+
+/** Parses `--flag value` and `--flag=value`; throws an Error naming the bad flag. */
+export const parseOptions = (argv: ReadonlyArray<string>): Options => {
+  const given = new Map<string, string>();
+  const booleans = new Set(["--smoke", "--unpinned", "--help", "-h"]);
+  const valued = new Set([
+    "--rounds",
+    "--seconds",
+    "--scenarios",
+    "--peers",
+    "--tf-args",
+    "--idle-connections",
+    "--out",
+  ]);
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] ?? "";
+    const eq = arg.indexOf("=");
+    const name = eq > 0 ? arg.slice(0, eq) : arg;
+    if (booleans.has(name) && eq < 0) given.set(name, "true");
+    else if (valued.has(name)) {
+      const value = eq > 0 ? arg.slice(eq + 1) : argv[++i];
+      if (value === undefined) throw new Error(`${name}: missing value`);
+      given.set(name, value);
+    } else throw new Error(`unknown option "${arg}"`);
+  }
+  const smoke = given.has("--smoke");
+  const get = (flag: string): string | undefined => given.get(flag);
+  const rounds = get("--rounds");
+  const seconds = get("--seconds");
+  const scenarios = get("--scenarios");
+  const peers = get("--peers");
+  const idle = get("--idle-connections");
+  return {
+    rounds: rounds === undefined ? (smoke ? 1 : 3) : positive(rounds, "--rounds", true),
+    seconds: seconds === undefined ? (smoke ? 0.5 : 3) : positive(seconds, "--seconds", false),
+    scenarios: scenarios === undefined ? [...SCENARIOS] : list(scenarios, SCENARIOS, "--scenarios"),
+    peers:
+      peers === undefined
+        ? smoke
+          ? ["direct", "naive", "tcp-fallback"]
+          : [...PEERS]
+        : list(peers, PEERS, "--peers"),
+    tfArgs: (get("--tf-args") ?? "").split(/\s+/).filter((arg) => arg !== ""),
+    smoke,
+    unpinned: given.has("--unpinned"),
+    idleConnections:
+      idle === undefined ? (smoke ? 100 : 5000) : positive(idle, "--idle-connections", true),
+    out: get("--out"),
+    help: given.has("--help") || given.has("-h"),
+  };
+};
