@@ -29,6 +29,7 @@ export interface ControlPlaneConfig {
   readonly route: RoutePolicy;
   readonly logger: Logger;
   readonly scheduler: SchedulerLike;
+  /** How down backends are checked; a TCP connect by default. */
   readonly probe?: Probe | undefined;
 }
 

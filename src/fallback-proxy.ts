@@ -1,26 +1,18 @@
 import type { AddressInfo } from "node:net";
-import type { Observable, SchedulerLike } from "rxjs";
+import type { Observable } from "rxjs";
 import { makeBackends } from "./domain/backend.js";
 import type { HealthState } from "./domain/health.js";
-import type { Logger } from "./domain/logger.js";
 import type { ProxyEvent } from "./domain/proxy-event.js";
 import type { ProxySettings } from "./domain/proxy-options.js";
 import type { Route } from "./domain/route.js";
 import type { StatsSnapshot } from "./domain/stats.js";
 import { logStats } from "./adapters/event-log.js";
 import { describeListening, startRelayServer } from "./adapters/relay-server.js";
-import { startControlPlane } from "./control-plane.js";
-import type { Probe } from "./streams/probe-schedule.js";
-import type { RoutePolicy } from "./streams/route-policies.js";
+import { type ControlPlaneConfig, startControlPlane } from "./control-plane.js";
 
-/** Decoded settings plus the pieces that are code, not data. */
-export interface ProxyConfig extends ProxySettings {
-  readonly route: RoutePolicy;
-  readonly logger: Logger;
-  readonly scheduler: SchedulerLike;
-  /** How down backends are checked; a TCP connect by default. */
-  readonly probe?: Probe | undefined;
-}
+/** Decoded settings plus the pieces that are code, not data (as the control plane takes them). */
+export interface ProxyConfig
+  extends ProxySettings, Pick<ControlPlaneConfig, "route" | "logger" | "scheduler" | "probe"> {}
 
 export interface FallbackProxy {
   /** Current health of every backend, replayed to new subscribers. */

@@ -3,8 +3,14 @@ import { once } from "node:events";
 import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { listeningPort, runCli } from "./helpers/cli.js";
-import { connectTo, readAll, refusedPort, roundTrip, startBackend } from "./helpers/net.js";
+import { connectionDuringDrain, listeningPort, runCli } from "./helpers/cli.js";
+import {
+  connectTo,
+  refusedPort,
+  roundTrip,
+  startBackend,
+  startReplyAtEndBackend,
+} from "./helpers/net.js";
 
 const usageErrors: ReadonlyArray<[string, ReadonlyArray<string>, RegExp]> = [
   ["no backends", ["127.0.0.1:0"], /no backend given/],
@@ -240,21 +246,12 @@ test("-cpuprofile writes a V8 CPU profile on exit", async (t) => {
 });
 
 test("SIGTERM drains: live connections may finish, new ones are refused, final stats, exit 0", async (t) => {
-  const backend = await startBackend((socket) => {
-    const chunks: Buffer[] = [];
-    socket.on("data", (chunk: Buffer) => chunks.push(chunk));
-    socket.on("end", () => socket.end(Buffer.concat(chunks)));
-  });
+  const backend = await startReplyAtEndBackend();
   t.teardown(() => backend.close());
   const run = runCli(["-debug", "-drain-timeout=5s", "-stats=0", "127.0.0.1:0", backend.address]);
   t.teardown(() => run.child.kill("SIGKILL"));
   const port = await listeningPort(run);
-  const live = await connectTo(port);
-  live.write("before ");
-  const reply = readAll(live);
-  await run.line(/DEBUG Connection .* opened/);
-  run.child.kill("SIGTERM");
-  await run.line(/Draining 1 connection/);
+  const { live, reply } = await connectionDuringDrain(run, port, "before ");
   // The listener is closed: new clients are refused.
   const refused = await connectTo(port).then(
     () => "connected",

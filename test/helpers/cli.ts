@@ -1,6 +1,8 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
+import type { Socket } from "node:net";
 import { fileURLToPath } from "node:url";
+import { connectTo, readAll } from "./net.js";
 
 /** dist/src/cli.js, next to this compiled helper's dist/test/helpers. */
 export const cliPath = fileURLToPath(new URL("../../src/cli.js", import.meta.url));
@@ -57,4 +59,23 @@ export const runCli = (args: ReadonlyArray<string>): CliRun => {
 export const listeningPort = async (run: CliRun): Promise<number> => {
   const line = await run.line(/Listening on /);
   return Number(/:(\d+)$/.exec(line)?.[1]);
+};
+
+/**
+ * Opens a connection through the CLI (which must run with -debug), writes `first`, and once the
+ * proxy has relayed it, sends SIGTERM and waits for the drain to begin. Returns the connection
+ * and its whole reply.
+ */
+export const connectionDuringDrain = async (
+  run: CliRun,
+  port: number,
+  first: string,
+): Promise<{ live: Socket; reply: Promise<Buffer> }> => {
+  const live = await connectTo(port);
+  live.write(first);
+  const reply = readAll(live);
+  await run.line(/DEBUG Connection .* opened/);
+  run.child.kill("SIGTERM");
+  await run.line(/Draining 1 connection/);
+  return { live, reply };
 };

@@ -43,6 +43,14 @@ export const startBackend = async (
   };
 };
 
+/** A backend that answers with everything it got, once the client has half-closed. */
+export const startReplyAtEndBackend = (): Promise<TestBackend> =>
+  startBackend((socket) => {
+    const chunks: Buffer[] = [];
+    socket.on("data", (chunk: Buffer) => chunks.push(chunk));
+    socket.on("end", () => socket.end(Buffer.concat(chunks)));
+  });
+
 /** A loopback port with nothing listening on it: connects are refused. */
 export const refusedPort = async (): Promise<number> => {
   const server = createServer();

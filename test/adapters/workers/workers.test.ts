@@ -1,7 +1,7 @@
 import test from "ava";
 import { readdir, readFile } from "node:fs/promises";
-import { listeningPort, runCli } from "../../helpers/cli.js";
-import { connectTo, readAll, roundTrip, startBackend } from "../../helpers/net.js";
+import { connectionDuringDrain, listeningPort, runCli } from "../../helpers/cli.js";
+import { roundTrip, startBackend, startReplyAtEndBackend } from "../../helpers/net.js";
 
 /** The worker processes of a primary, from /proc. */
 const childrenOf = async (pid: number): Promise<number[]> => {
@@ -98,11 +98,7 @@ test("workers: a worker that dies is replaced and the proxy keeps serving", asyn
 });
 
 test("workers: SIGTERM drains live connections in every worker, then final stats and exit 0", async (t) => {
-  const backend = await startBackend((socket) => {
-    const chunks: Buffer[] = [];
-    socket.on("data", (chunk: Buffer) => chunks.push(chunk));
-    socket.on("end", () => socket.end(Buffer.concat(chunks)));
-  });
+  const backend = await startReplyAtEndBackend();
   t.teardown(() => backend.close());
   const run = runCli([
     "-workers=2",
@@ -114,12 +110,7 @@ test("workers: SIGTERM drains live connections in every worker, then final stats
   ]);
   t.teardown(() => run.child.kill("SIGKILL"));
   const port = await listeningPort(run);
-  const live = await connectTo(port);
-  live.write("before ");
-  const reply = readAll(live);
-  await run.line(/DEBUG Connection .* opened/);
-  run.child.kill("SIGTERM");
-  await run.line(/Draining 1 connection/);
+  const { live, reply } = await connectionDuringDrain(run, port, "before ");
   live.end("after");
   const got = (await reply).toString();
   t.is(got, "before after");
