@@ -13,10 +13,18 @@ export type DialOutcome =
  * so DNS changes are followed. Returns the socket at once so the caller can abort (destroy) it;
  * `done` is called exactly once.
  */
+/** Reads straight into a caller's buffer instead of through the socket's Readable stream. */
+export interface OnRead {
+  readonly buffer: Buffer;
+  /** Gets each chunk while `buffer` holds it; returning false pauses reading. */
+  readonly callback: (bytes: number, buffer: Buffer) => boolean;
+}
+
 export const dialWithTimeout = (
   address: Address,
   timeoutMs: number,
   done: (outcome: DialOutcome) => void,
+  onread?: OnRead,
 ): Socket => {
   const socket = connect({
     host: address.host,
@@ -24,6 +32,7 @@ export const dialWithTimeout = (
     allowHalfOpen: true,
     noDelay: true,
     timeout: timeoutMs,
+    ...(onread === undefined ? {} : { onread }),
   });
   let settled = false;
   const settle = (outcome: DialOutcome): void => {

@@ -22,6 +22,7 @@ export interface RelayContext {
 // events go to shared handlers that find it through a symbol, so no closures are allocated
 // per connection or per chunk, and an idle connection holds as little as possible.
 const relayKey = Symbol("relay");
+const backendReadBuffer = Buffer.allocUnsafe(64 * 1024);
 type RelaySocket = Socket & { [relayKey]: Relay };
 const relayOf = (socket: Socket): Relay => (socket as RelaySocket)[relayKey];
 
@@ -54,8 +55,11 @@ class Relay {
     }
     tried.push(backend.index);
     this.backend = backend;
-    this.dialing = dialWithTimeout(backend.address, ctx.connectTimeoutMs, (outcome) =>
-      this.dialed(outcome),
+    this.dialing = dialWithTimeout(
+      backend.address,
+      ctx.connectTimeoutMs,
+      (outcome) => this.dialed(outcome),
+      { buffer: backendReadBuffer, callback: (bytes, buffer) => this.fromBackend(bytes, buffer) },
     );
   }
 
@@ -101,7 +105,8 @@ class Relay {
       ctx.logger.debug(`Connection ${this.peer} -> ${this.backend?.label} opened`);
     }
     client.on("data", forwardData);
-    server.on("data", forwardData);
+    // Flowing mode lets the backend's EOF come out as 'end'; its bytes arrive in fromBackend.
+    server.resume();
     client.on("drain", resumePeer);
     server.on("drain", resumePeer);
     client.on("end", forwardEnd);
@@ -110,6 +115,16 @@ class Relay {
     server.once("close", onRelayedClose);
     // A client that half-closed while we dialed has already emitted 'end': pass its FIN on now.
     if (client.readableEnded) server.end();
+  }
+
+  /**
+   * Backend bytes skip the Readable stream: they are read into one buffer shared by every
+   * connection and copied out at once (the write may outlive this call), then written.
+   */
+  fromBackend(bytes: number, buffer: Buffer): boolean {
+    const chunk = Buffer.allocUnsafe(bytes);
+    buffer.copy(chunk, 0, 0, bytes);
+    return this.client.write(chunk);
   }
 
   peerOf(socket: Socket): Socket {
