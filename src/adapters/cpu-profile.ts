@@ -2,7 +2,7 @@ import { writeFile } from "node:fs/promises";
 import { Session } from "node:inspector";
 
 export interface CpuProfile {
-  /** Stops profiling and writes the profile (a V8 .cpuprofile, JSON) to the path. */
+  /** Stops profiling and writes the profile (a V8 .cpuprofile, JSON) to the path; once. */
   stop(): Promise<void>;
 }
 
@@ -19,11 +19,13 @@ export const startCpuProfile = async (path: string): Promise<CpuProfile> => {
   session.connect();
   await post(session, "Profiler.enable");
   await post(session, "Profiler.start");
+  let stopped: Promise<void> | null = null;
   return {
-    stop: async () => {
-      const { profile } = await post<{ profile: unknown }>(session, "Profiler.stop");
-      session.disconnect();
-      await writeFile(path, JSON.stringify(profile));
-    },
+    stop: () =>
+      (stopped ??= (async () => {
+        const { profile } = await post<{ profile: unknown }>(session, "Profiler.stop");
+        session.disconnect();
+        await writeFile(path, JSON.stringify(profile));
+      })()),
   };
 };

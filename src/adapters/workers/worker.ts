@@ -31,6 +31,7 @@ export const runWorker = (options: RunOptions, profile: CpuProfile | null): void
   const backends = makeBackends(options.backends, options.backendLabels);
   // Until the primary's first route arrives: every backend, as a single process starts.
   let route: Route = backends;
+  let stopping = false;
   const pending: HealthEvent[] = [];
   let flushScheduled = false;
   const flush = (): void => {
@@ -69,15 +70,25 @@ export const runWorker = (options: RunOptions, profile: CpuProfile | null): void
       route = message.backends.flatMap((index) => backends[index] ?? []);
       return;
     }
+    if (stopping) return;
+    stopping = true;
     void relay.drain(message.timeoutMs).then(async () => {
-      flush();
       await profile?.stop();
-      process.disconnect();
+      // The last outcomes must reach the primary before this process goes.
+      if (pending.length > 0 && process.connected) {
+        process.send?.({ kind: "events", events: pending.splice(0) }, undefined, undefined, () =>
+          process.exit(0),
+        );
+      } else {
+        process.exit(0);
+      }
     });
   });
   // The primary decides when to stop; a Ctrl-C reaching the whole group must not cut connections.
   process.on("SIGINT", () => undefined);
   process.on("SIGTERM", () => undefined);
-  // Without a primary there is nobody to report to.
-  process.on("disconnect", () => process.exit(0));
+  // Without a primary there is nobody to report to (but a drain in progress finishes first).
+  process.on("disconnect", () => {
+    if (!stopping) process.exit(0);
+  });
 };
