@@ -39,9 +39,8 @@ const stopBackend = (server: Server): Promise<void> => {
 
 const cli = fileURLToPath(new URL("../src/cli.js", import.meta.url));
 const proxy = spawn(
-  process.execPath,
+  cli,
   [
-    cli,
     "-timeout=1s",
     "-probe-delay=2s",
     "-stats=20s",

