@@ -6,6 +6,7 @@ import type { Logger } from "../domain/logger.js";
 import type { Route } from "../domain/route.js";
 import { boundAddress, listen } from "./listener.js";
 import { type RelayContext, relayClient } from "./relay.js";
+import { TrafficTally } from "./traffic-tally.js";
 
 export interface RelayServerConfig {
   readonly listen: Address;
@@ -32,10 +33,13 @@ export const startRelayServer = (config: RelayServerConfig): RelayServer => {
   // Clients from accept until their relay is over: what a graceful shutdown waits for.
   const live = new Set<Socket>();
   let onIdle: (() => void) | null = null;
+  const tally = new TrafficTally(config.emit, config.now, (backend) =>
+    config.currentRoute().some((b) => b.index === backend),
+  );
   const context: RelayContext = {
     currentRoute: config.currentRoute,
     connectTimeoutMs: config.connectTimeoutMs,
-    emit: config.emit,
+    emit: tally.emit,
     now: config.now,
     logger,
     finished: (client) => {
@@ -75,6 +79,8 @@ export const startRelayServer = (config: RelayServerConfig): RelayServer => {
       });
     }
     await stopped;
+    // Final stats must count every connection.
+    tally.flush();
   };
 
   return { listening, drain };

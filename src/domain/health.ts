@@ -31,9 +31,30 @@ export interface HealthState {
   readonly totals: Totals;
 }
 
+/** Counters of one backend's traffic since the last tally. */
+export interface TrafficDelta {
+  readonly backend: number;
+  readonly connected: number;
+  readonly closed: number;
+  readonly bytesIn: number;
+  readonly bytesOut: number;
+  readonly lastUsed: number | null;
+}
+
 /** Everything that moves health or counters. `at` is stamped at the edge, so the reducer stays pure. */
 export type HealthEvent =
   | { readonly type: "accepted"; readonly at: number }
+  /**
+   * Many connections' counters at once: what the relay tallies between two turns of the event
+   * loop, so busy traffic costs one step of the health stream, not three per connection.
+   * It never changes health.
+   */
+  | {
+      readonly type: "traffic";
+      readonly accepted: number;
+      readonly backends: ReadonlyArray<TrafficDelta>;
+      readonly at: number;
+    }
   | { readonly type: "connected"; readonly backend: number; readonly at: number }
   | {
       readonly type: "connect-failed";
@@ -100,6 +121,32 @@ const updateBackend = (
   return { backends, totals };
 };
 
+const addTraffic = (
+  state: HealthState,
+  accepted: number,
+  deltas: ReadonlyArray<TrafficDelta>,
+): HealthState => {
+  const backends = state.backends.slice();
+  let active = state.totals.active;
+  for (const d of deltas) {
+    const b = backends[d.backend];
+    if (b === undefined) continue;
+    active += d.connected - d.closed;
+    backends[d.backend] = {
+      ...b,
+      requests: b.requests + d.connected,
+      active: b.active + d.connected - d.closed,
+      bytesIn: b.bytesIn + d.bytesIn,
+      bytesOut: b.bytesOut + d.bytesOut,
+      lastUsed: d.lastUsed === null ? b.lastUsed : Math.max(d.lastUsed, b.lastUsed ?? d.lastUsed),
+    };
+  }
+  return {
+    backends,
+    totals: { ...state.totals, accepted: state.totals.accepted + accepted, active },
+  };
+};
+
 /** The health reducer: one event in, the next state out. */
 export const reduceHealth = (state: HealthState, event: HealthEvent): HealthState => {
   const t = state.totals;
@@ -133,6 +180,8 @@ export const reduceHealth = (state: HealthState, event: HealthEvent): HealthStat
         }),
         { ...t, active: t.active - 1 },
       );
+    case "traffic":
+      return addTraffic(state, event.accepted, event.backends);
     case "connect-failed":
     case "probe-failed":
       return updateBackend(state, event.backend, (b) => ({

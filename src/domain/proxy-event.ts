@@ -70,6 +70,7 @@ export const transitionsOf = (
       ];
     }
     case "accepted":
+    case "traffic":
     case "closed":
       return none;
   }

@@ -100,3 +100,21 @@ test("transitions: down once per outage, a failure line every time, up with the 
   const e4: HealthEvent = { type: "no-backend", at: 500 };
   t.deepEqual(transitionsOf(s2, e4), [{ type: "no-backend", at: 500 }]);
 });
+
+test("a traffic tally adds many connections' counters in one step and never changes health", (t) => {
+  const down = run([{ type: "probe-failed", backend: 0, reason: "refused", at: 1 }]);
+  const state = reduceHealth(down, {
+    type: "traffic",
+    accepted: 3,
+    backends: [
+      { backend: 1, connected: 3, closed: 2, bytesIn: 30, bytesOut: 300, lastUsed: 7 },
+      { backend: 0, connected: 0, closed: 0, bytesIn: 0, bytesOut: 0, lastUsed: null },
+    ],
+    at: 9,
+  });
+  t.deepEqual(state.totals, { accepted: 3, refused: 0, active: 1 });
+  const b = state.backends[1];
+  t.deepEqual([b?.requests, b?.active, b?.bytesIn, b?.bytesOut, b?.lastUsed], [3, 1, 30, 300, 7]);
+  t.false(state.backends[0]?.up);
+  t.is(state.backends[0]?.lastUsed, 1);
+});

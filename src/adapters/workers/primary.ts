@@ -57,6 +57,10 @@ export const runPrimary = (options: RunOptions, count: number, logger: Logger): 
   const record = (active: number[], event: HealthEvent): void => {
     if (event.type === "connected") active[event.backend] = (active[event.backend] ?? 0) + 1;
     else if (event.type === "closed") active[event.backend] = (active[event.backend] ?? 0) - 1;
+    else if (event.type === "traffic") {
+      for (const d of event.backends)
+        active[d.backend] = (active[d.backend] ?? 0) + d.connected - d.closed;
+    }
   };
 
   const fork = (): void => {

@@ -1,0 +1,85 @@
+import type { HealthEvent, TrafficDelta } from "../domain/health.js";
+
+interface MutableDelta {
+  backend: number;
+  connected: number;
+  closed: number;
+  bytesIn: number;
+  bytesOut: number;
+  lastUsed: number | null;
+}
+
+/**
+ * Sums connection counters (accepted, connected, closed, bytes) between two turns of the event
+ * loop and hands them on as one "traffic" event; everything that may change health goes on at
+ * once, after the counters before it. Per connection this is a few additions instead of three
+ * steps of the health stream.
+ */
+export class TrafficTally {
+  private accepted = 0;
+  private readonly deltas = new Map<number, MutableDelta>();
+  private scheduled = false;
+
+  constructor(
+    private readonly forward: (event: HealthEvent) => void,
+    private readonly now: () => number,
+    /** Whether new clients may use this backend now: only then is a connect plain traffic. */
+    private readonly inRoute: (backend: number) => boolean,
+  ) {}
+
+  readonly emit = (event: HealthEvent): void => {
+    switch (event.type) {
+      case "accepted":
+        this.accepted++;
+        return this.schedule();
+      case "closed": {
+        const d = this.delta(event.backend);
+        d.closed++;
+        d.bytesIn += event.bytesIn;
+        d.bytesOut += event.bytesOut;
+        return this.schedule();
+      }
+      case "connected":
+        // A connect to a backend believed down brings it back: that is news, not a counter.
+        if (this.inRoute(event.backend)) {
+          const d = this.delta(event.backend);
+          d.connected++;
+          d.lastUsed = event.at;
+          return this.schedule();
+        }
+        break;
+      default:
+        break;
+    }
+    this.flush();
+    this.forward(event);
+  };
+
+  /** Hands on what has been counted so far. */
+  readonly flush = (): void => {
+    if (this.accepted === 0 && this.deltas.size === 0) return;
+    const backends: TrafficDelta[] = [...this.deltas.values()];
+    const accepted = this.accepted;
+    this.accepted = 0;
+    this.deltas.clear();
+    this.forward({ type: "traffic", accepted, backends, at: this.now() });
+  };
+
+  private delta(backend: number): MutableDelta {
+    let d = this.deltas.get(backend);
+    if (d === undefined) {
+      d = { backend, connected: 0, closed: 0, bytesIn: 0, bytesOut: 0, lastUsed: null };
+      this.deltas.set(backend, d);
+    }
+    return d;
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.flush();
+    });
+  }
+}
