@@ -1,6 +1,6 @@
 /** From measurements to figures: medians, ranges, ratios, per-core rates; text, JSON, markdown. */
 import type { Machine } from "./machine.js";
-import type { PeerName, ScenarioName } from "./options.js";
+import type { Options, PeerName, ScenarioName } from "./options.js";
 
 export interface Measurement {
   readonly scenario: ScenarioName;
@@ -57,16 +57,7 @@ export interface ScenarioInfo {
 export interface Results {
   readonly schema: "tcp-fallback-bench/1";
   readonly machine: Machine;
-  readonly options: {
-    readonly rounds: number;
-    readonly seconds: number;
-    readonly scenarios: ReadonlyArray<ScenarioName>;
-    readonly peers: ReadonlyArray<PeerName>;
-    readonly tfArgs: ReadonlyArray<string>;
-    readonly smoke: boolean;
-    readonly unpinned: boolean;
-    readonly idleConnections: number;
-  };
+  readonly options: Omit<Options, "out" | "help">;
   readonly pinned: boolean;
   readonly nofile: number | null;
   readonly peers: ReadonlyArray<{ readonly name: PeerName; readonly skipped: string | null }>;
