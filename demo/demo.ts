@@ -82,16 +82,20 @@ const chaosTimer = setInterval(() => {
   }
 }, 14000);
 
-const shutDown = (): void => {
+let stopping = false;
+/** Ctrl-C reaches the whole process group, the proxy included: then it only has to be awaited. */
+const shutDown = (signal: NodeJS.Signals): void => {
+  stopping = true;
   clearInterval(clientTimer);
   clearInterval(chaosTimer);
-  proxy.kill("SIGTERM");
+  if (proxy.exitCode !== null || proxy.signalCode !== null) process.exit(0);
   proxy.once("exit", () => process.exit(0));
+  if (signal === "SIGTERM") proxy.kill("SIGTERM");
 };
 process.once("SIGINT", shutDown);
 process.once("SIGTERM", shutDown);
 proxy.once("exit", (code) => {
-  if (code !== 0) {
+  if (code !== 0 && !stopping) {
     say(`proxy exited with ${code}`);
     process.exit(1);
   }
