@@ -43,6 +43,8 @@ export interface ControlPlane {
   emit(event: HealthEvent): void;
   /** The latest route, for a synchronous read per dial. */
   currentRoute(): Route;
+  /** Whether a backend is up now (by index). */
+  isUp(backend: number): boolean;
   snapshot(): StatsSnapshot;
   /** Stops probing and stats, completes the streams. */
   stop(): void;
@@ -93,6 +95,7 @@ export const startControlPlane = (config: ControlPlaneConfig): ControlPlane => {
     stats$,
     emit: (event) => connectionEvents.next(event),
     currentRoute: () => currentRoute,
+    isUp: (backend) => health.getValue().backends[backend]?.up === true,
     snapshot: () => snapshotOf(health.getValue(), scheduler.now()),
     stop: () => {
       subscriptions.unsubscribe();

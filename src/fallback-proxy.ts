@@ -44,6 +44,7 @@ export const startFallbackProxy = (config: ProxyConfig): FallbackProxy => {
     listen: config.listen,
     connectTimeoutMs: config.connectTimeoutMs,
     currentRoute: control.currentRoute,
+    isUp: control.isUp,
     emit: control.emit,
     now: () => scheduler.now(),
     logger,

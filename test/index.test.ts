@@ -7,7 +7,7 @@ import {
   firstHealthyRoute,
   stickyUntilDown,
 } from "../src/index.js";
-import { roundTrip, startBackend } from "./helpers/net.js";
+import { refusedPort, roundTrip, startBackend } from "./helpers/net.js";
 import { startProxy } from "./helpers/proxy.js";
 
 test("invalid options throw one readable error naming each problem", (t) => {
@@ -123,4 +123,29 @@ test("a custom probe decides when a down backend is back", async (t) => {
   verdict.next(true);
   await firstValueFrom(proxy.health$.pipe(filter((h) => h.backends[0]?.up === true)));
   t.pass();
+});
+
+test("a custom route may send clients to a backend marked down; a connect that works brings it back at once", async (t) => {
+  const deadPort = await refusedPort();
+  const fallback = await startBackend();
+  const primaryAddress = `127.0.0.1:${deadPort}`;
+  // Every backend, whatever their health: the policy decides to keep trying the primary.
+  const alwaysAll: RoutePolicy = (health$) =>
+    health$.pipe(map((health) => health.backends.map((b) => b.backend)));
+  const { proxy, port } = await startProxy({
+    backends: [primaryAddress, fallback.address],
+    route: alwaysAll,
+    probeDelay: "1h",
+  });
+  t.teardown(async () => {
+    await proxy.close();
+    await fallback.close();
+  });
+  await firstValueFrom(proxy.health$.pipe(filter((h) => h.backends[0]?.up === false)));
+  const primary = await startBackend(undefined, deadPort);
+  t.teardown(() => primary.close());
+  const back = firstValueFrom(proxy.events$.pipe(filter((e) => e.type === "backend-up")));
+  t.is((await roundTrip(port, "hi")).toString(), "hi");
+  t.is((await back).type, "backend-up");
+  t.is(primary.served(), 1);
 });

@@ -12,6 +12,11 @@ export interface RelayServerConfig {
   readonly listen: Address;
   readonly connectTimeoutMs: number;
   readonly currentRoute: () => Route;
+  /**
+   * Whether a backend is up now: a connect to one that is not is health news, sent at once.
+   * By default, whether it is in the current route.
+   */
+  readonly isUp?: (backend: number) => boolean;
   readonly emit: (event: HealthEvent) => void;
   readonly now: () => number;
   readonly logger: Logger;
@@ -33,8 +38,10 @@ export const startRelayServer = (config: RelayServerConfig): RelayServer => {
   // Clients from accept until their relay is over: what a graceful shutdown waits for.
   const live = new Set<Socket>();
   let onIdle: (() => void) | null = null;
-  const tally = new TrafficTally(config.emit, config.now, (backend) =>
-    config.currentRoute().some((b) => b.index === backend),
+  const tally = new TrafficTally(
+    config.emit,
+    config.now,
+    config.isUp ?? ((backend) => config.currentRoute().some((b) => b.index === backend)),
   );
   const context: RelayContext = {
     currentRoute: config.currentRoute,

@@ -23,8 +23,8 @@ export class TrafficTally {
   constructor(
     private readonly forward: (event: HealthEvent) => void,
     private readonly now: () => number,
-    /** Whether new clients may use this backend now: only then is a connect plain traffic. */
-    private readonly inRoute: (backend: number) => boolean,
+    /** Whether this backend is up now: only then is a connect plain traffic. */
+    private readonly isUp: (backend: number) => boolean,
   ) {}
 
   readonly emit = (event: HealthEvent): void => {
@@ -41,7 +41,7 @@ export class TrafficTally {
       }
       case "connected":
         // A connect to a backend believed down brings it back: that is news, not a counter.
-        if (this.inRoute(event.backend)) {
+        if (this.isUp(event.backend)) {
           const d = this.delta(event.backend);
           d.connected++;
           d.lastUsed = event.at;

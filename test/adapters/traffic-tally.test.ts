@@ -35,7 +35,7 @@ test("what may change health goes on at once, after the counters that came befor
   const tally = tallyInto(events, new Set([1]));
   tally.emit({ type: "accepted", at: 1 });
   tally.emit({ type: "connect-failed", backend: 1, reason: "refused", at: 2 });
-  // Backend 0 is not in the route: a connect to it is news (it is back), not a counter.
+  // Backend 0 is down: a connect to it is news (it is back), not a counter.
   tally.emit({ type: "connected", backend: 0, at: 3 });
   t.deepEqual(
     events.map((e) => e.type),
