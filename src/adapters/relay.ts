@@ -127,7 +127,8 @@ class Relay {
     return this.client.write(chunk);
   }
 
-  peerOf(socket: Socket): Socket {
+  /** The other socket of this relay. */
+  otherSide(socket: Socket): Socket {
     return (socket === this.client ? this.server : this.client) as Socket;
   }
 
@@ -174,23 +175,23 @@ function onClientGoneWhileDialing(this: Socket): void {
 
 function forwardData(this: Socket, chunk: Buffer): void {
   // Backpressure: stop reading until the other side has flushed.
-  if (!relayOf(this).peerOf(this).write(chunk)) this.pause();
+  if (!relayOf(this).otherSide(this).write(chunk)) this.pause();
 }
 
 function resumePeer(this: Socket): void {
-  relayOf(this).peerOf(this).resume();
+  relayOf(this).otherSide(this).resume();
 }
 
 function forwardEnd(this: Socket): void {
   // Half-close: the FIN goes on, the other direction stays open.
-  relayOf(this).peerOf(this).end();
+  relayOf(this).otherSide(this).end();
 }
 
 function onRelayedClose(this: Socket): void {
   const relay = relayOf(this);
   // An abnormal end is passed on as a reset, so the peer cannot take a truncated stream for a
   // complete one; a clean close leaves the other side to flush what it still holds.
-  if (!(this.readableEnded && this.writableFinished)) relay.peerOf(this).resetAndDestroy();
+  if (!(this.readableEnded && this.writableFinished)) relay.otherSide(this).resetAndDestroy();
   if (--relay.open === 0) relay.closed();
 }
 

@@ -5,7 +5,7 @@ import type { LogLevelName } from "../../domain/logger.js";
 export type WorkerMessage =
   | { readonly kind: "listening"; readonly address: string; readonly port: number }
   | { readonly kind: "listen-failed"; readonly message: string }
-  /** Connection outcomes, batched per event-loop turn so IPC stays off the per-connection path. */
+  /** Connection outcomes; counters come tallied per event-loop turn, so IPC stays off the per-connection path. */
   | { readonly kind: "events"; readonly events: ReadonlyArray<HealthEvent> }
   | { readonly kind: "log"; readonly level: LogLevelName; readonly message: string };
 

@@ -32,20 +32,11 @@ export const runWorker = (options: RunOptions, profile: CpuProfile | null): void
   // Until the primary's first route arrives: every backend, as a single process starts.
   let route: Route = backends;
   let stopping = false;
-  const pending: HealthEvent[] = [];
-  let flushScheduled = false;
-  const flush = (): void => {
-    flushScheduled = false;
-    if (pending.length > 0) send({ kind: "events", events: pending.splice(0) });
-  };
+  // The relay server already tallies counters per event-loop turn: each event goes on as it comes.
   const emit = (event: HealthEvent): void => {
-    pending.push(event);
     // Don't wait for the primary's verdict to stop using a backend this worker saw fail.
     if (event.type === "connect-failed") route = route.filter((b) => b.index !== event.backend);
-    if (!flushScheduled) {
-      flushScheduled = true;
-      setImmediate(flush);
-    }
+    send({ kind: "events", events: [event] });
   };
 
   const relay = startRelayServer({
@@ -74,11 +65,10 @@ export const runWorker = (options: RunOptions, profile: CpuProfile | null): void
     stopping = true;
     void relay.drain(message.timeoutMs).then(async () => {
       await profile?.stop();
-      // The last outcomes must reach the primary before this process goes.
-      if (pending.length > 0 && process.connected) {
-        process.send?.({ kind: "events", events: pending.splice(0) }, undefined, undefined, () =>
-          process.exit(0),
-        );
+      // The drain handed on the last outcomes. IPC messages are written in order, so once this
+      // empty one is out, they are too: only then may the process go.
+      if (process.connected) {
+        process.send?.({ kind: "events", events: [] }, undefined, undefined, () => process.exit(0));
       } else {
         process.exit(0);
       }
