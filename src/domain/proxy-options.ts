@@ -110,7 +110,7 @@ const pathOf = (context: t.Context): string =>
 /** One readable line per problem, naming the option and the offending value. */
 export const reportErrors = (errors: t.Errors): ReadonlyArray<string> => {
   const lines = errors.map((error) => {
-    const where = `options${pathOf(error.context)}`.replace(/\.\[/g, "[");
+    const where = `options${pathOf(error.context)}`;
     const message =
       error.message ??
       `expected ${error.context.at(-1)?.type.name ?? "a value"}, got ${describe(error.value)}`;
