@@ -6,16 +6,22 @@ import {
   Subject,
   Subscription,
   distinctUntilChanged,
+  isObservable,
   share,
+  takeUntil,
+  timer,
 } from "rxjs";
 import type { Backend } from "./domain/backend.js";
 import { type HealthEvent, type HealthState, initialHealth } from "./domain/health.js";
+import { formatDuration } from "./domain/duration.js";
+import { InvalidOptionsError } from "./domain/invalid-options-error.js";
 import type { Logger } from "./domain/logger.js";
 import type { ProxyEvent } from "./domain/proxy-event.js";
 import { type Route, sameRoute } from "./domain/route.js";
 import { type StatsSnapshot, snapshotOf } from "./domain/stats.js";
 import { logProxyEvent, logStats } from "./adapters/event-log.js";
 import { tcpConnectProbe } from "./adapters/prober.js";
+import { guardedPolicy } from "./streams/guarded-policy.js";
 import { healthLoop } from "./streams/health-loop.js";
 import type { Probe } from "./streams/probe-schedule.js";
 import type { RoutePolicy } from "./streams/route-policies.js";
@@ -50,42 +56,102 @@ export interface ControlPlane {
   stop(): void;
 }
 
+const messageOf = (error: unknown): string =>
+  error instanceof Error ? error.message : String(error);
+
+/** How long a route policy may stay silent after start before the log says clients are refused. */
+export const ROUTE_WARNING_AFTER_MS = 1_000;
+
+/**
+ * Calls the program's policy once, before anything starts: a policy that throws or returns no
+ * Observable is a bad option, not a runtime error. Later (re)subscriptions call it again.
+ */
+const preparedPolicy = (policy: RoutePolicy, health$: Observable<HealthState>): RoutePolicy => {
+  let first: Observable<Route> | null;
+  try {
+    first = policy(health$);
+  } catch (error) {
+    throw new InvalidOptionsError(
+      `options.route: the policy threw when called: ${messageOf(error)}`,
+    );
+  }
+  if (!isObservable(first))
+    throw new InvalidOptionsError(
+      `options.route: a policy must return an Observable of routes, got ${Array.isArray(first) ? "an array" : typeof first}`,
+    );
+  return (h) => {
+    const output = first ?? policy(h);
+    first = null;
+    return output;
+  };
+};
+
 /**
  * Builds the control loop: connection events and probe results fold into one health-state
  * stream, the route and the stats derive from it, and events and stats are logged.
+ * Throws an InvalidOptionsError, before anything starts, if the route policy is unusable.
  */
 export const startControlPlane = (config: ControlPlaneConfig): ControlPlane => {
   const { backends, logger, scheduler } = config;
   const connectionEvents = new Subject<HealthEvent>();
   const events = new Subject<ProxyEvent>();
   const subscriptions = new Subscription();
+  const health = new BehaviorSubject<HealthState>(initialHealth(backends, scheduler.now()));
+  const health$ = health.asObservable();
+  const policy = preparedPolicy(config.route, health$);
 
-  const health = new BehaviorSubject<HealthState>(initialHealth(backends));
+  subscriptions.add(events.subscribe((event) => logProxyEvent(logger, event)));
   subscriptions.add(
     healthLoop({
       backends,
       connectionEvents$: connectionEvents,
       probe: config.probe ?? tcpConnectProbe(config.connectTimeoutMs),
       probeDelayMs: config.probeDelayMs,
+      probeTimeoutMs: config.connectTimeoutMs,
       scheduler,
     }).subscribe((step) => {
       health.next(step.state);
       for (const event of step.transitions) events.next(event);
     }),
   );
-  const health$ = health.asObservable();
 
-  const route$ = config
-    .route(health$)
-    .pipe(
-      distinctUntilChanged(sameRoute),
-      share({ connector: () => new ReplaySubject<Route>(1), resetOnRefCountZero: false }),
-    );
+  const policyFailed = (error: unknown): void =>
+    events.next({
+      type: "error",
+      source: "route-policy",
+      message: `${messageOf(error)}; keeping the last route until the policy gives another`,
+      at: scheduler.now(),
+    });
+  const route$ = guardedPolicy(
+    policy,
+    backends,
+    policyFailed,
+  )(health$).pipe(
+    distinctUntilChanged(sameRoute),
+    share({ connector: () => new ReplaySubject<Route>(1), resetOnRefCountZero: false }),
+  );
   let currentRoute: Route = [];
   subscriptions.add(route$.subscribe((route) => (currentRoute = route)));
+  // A policy that never emits leaves every client without a backend: say so once.
+  subscriptions.add(
+    timer(ROUTE_WARNING_AFTER_MS, scheduler)
+      .pipe(takeUntil(route$))
+      .subscribe(() =>
+        events.next({
+          type: "warning",
+          source: "route-policy",
+          message: `no route ${formatDuration(ROUTE_WARNING_AFTER_MS)} after start: every client is refused until the policy emits one`,
+          at: scheduler.now(),
+        }),
+      ),
+  );
 
-  const stats$ = statsSnapshots(health$, config.statsIntervalMs, scheduler).pipe(share());
-  subscriptions.add(events.subscribe((event) => logProxyEvent(logger, event)));
+  // Completes at stop(), so no subscriber keeps the stats timer alive after it.
+  const stopped = new Subject<void>();
+  const stats$ = statsSnapshots(health$, config.statsIntervalMs, scheduler).pipe(
+    takeUntil(stopped),
+    share(),
+  );
   subscriptions.add(stats$.subscribe((snapshot) => logStats(logger, snapshot)));
 
   return {
@@ -98,6 +164,8 @@ export const startControlPlane = (config: ControlPlaneConfig): ControlPlane => {
     isUp: (backend) => health.getValue().backends[backend]?.up === true,
     snapshot: () => snapshotOf(health.getValue(), scheduler.now()),
     stop: () => {
+      stopped.next();
+      stopped.complete();
       subscriptions.unsubscribe();
       events.complete();
       health.complete();

@@ -34,10 +34,8 @@ export interface FallbackProxyOptions {
   readonly probe?: Probe;
 }
 
-/** Thrown by createFallbackProxy for options that do not decode; one line per problem. */
-export class InvalidOptionsError extends Error {
-  override readonly name = "InvalidOptionsError";
-}
+import { InvalidOptionsError } from "./domain/invalid-options-error.js";
+export { InvalidOptionsError };
 
 const functionOption = (options: object, key: string): string[] => {
   const value = (options as Record<string, unknown>)[key];
@@ -67,17 +65,37 @@ export const createFallbackProxy = (options: FallbackProxyOptions): FallbackProx
 export type { FallbackProxy, ProxyConfig } from "./fallback-proxy.js";
 export { startFallbackProxy } from "./fallback-proxy.js";
 export type { Address, Backend } from "./domain/backend.js";
-export type { BackendHealth, HealthEvent, HealthState, Totals } from "./domain/health.js";
+export { formatAddress, makeBackends } from "./domain/backend.js";
+export type {
+  BackendHealth,
+  HealthEvent,
+  HealthState,
+  Totals,
+  TrafficDelta,
+} from "./domain/health.js";
+export {
+  downBackends,
+  downtimeAt,
+  initialHealth,
+  reduceHealth,
+  upBackends,
+} from "./domain/health.js";
 export type { Logger, LogLevelName } from "./domain/logger.js";
 export { silentLogger } from "./domain/logger.js";
+export { stderrLogger } from "./adapters/log/stderr-logger.js";
 export type { ProxyEvent } from "./domain/proxy-event.js";
 export type { Route } from "./domain/route.js";
-export { firstHealthyRoute, sameRoute } from "./domain/route.js";
+export { checkRoute, firstHealthyRoute, routeLedBy, sameRoute } from "./domain/route.js";
 export type { BackendStats, StatsSnapshot } from "./domain/stats.js";
 export { formatStatsLines } from "./domain/stats.js";
 export { decodeProxySettings, type ProxySettings } from "./domain/proxy-options.js";
 export { parseDuration, formatDuration } from "./domain/duration.js";
 export type { Probe, ProbeResult } from "./streams/probe-schedule.js";
 export { type RoutePolicy, firstHealthy, stickyUntilDown } from "./streams/route-policies.js";
-export { healthLoop } from "./streams/health-loop.js";
+export { healthLoop, type HealthLoopOptions } from "./streams/health-loop.js";
+export { type HealthStep, healthSteps, initialStep } from "./streams/health-steps.js";
+export { boundedProbe } from "./streams/bounded-probe.js";
+export { guardedPolicy, InvalidRouteError } from "./streams/guarded-policy.js";
+export type { ControlPlane } from "./control-plane.js";
+export { createControlPlane, type ControlPlaneOptions } from "./create-control-plane.js";
 export { tcpConnectProbe } from "./adapters/prober.js";

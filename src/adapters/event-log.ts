@@ -21,6 +21,12 @@ export const logProxyEvent = (logger: Logger, event: ProxyEvent): void => {
     case "no-backend":
       logger.warn("Failed to connect to any backend");
       return;
+    case "error":
+      logger.error(`Route policy failed: ${event.message}`);
+      return;
+    case "warning":
+      logger.warn(`Route policy: ${event.message}`);
+      return;
   }
 };
 

@@ -4,6 +4,8 @@ import type { Backend } from "./backend.js";
 export interface BackendHealth {
   readonly backend: Backend;
   readonly up: boolean;
+  /** When the current up period began (ms on the stream's clock); null while down. */
+  readonly upSince: number | null;
   /** When the current outage began (ms on the stream's clock); null while up. */
   readonly downSince: number | null;
   /** Downtime of outages that have ended, in ms. */
@@ -78,11 +80,14 @@ export type HealthEvent =
       readonly at: number;
     };
 
-/** Backends start up: clients may use them while the start-up probe is still running. */
-export const initialHealth = (backends: ReadonlyArray<Backend>): HealthState => ({
+/**
+ * Backends start up, since `at`: clients may use them while the start-up probe is still running.
+ */
+export const initialHealth = (backends: ReadonlyArray<Backend>, at = 0): HealthState => ({
   backends: backends.map((backend) => ({
     backend,
     up: true,
+    upSince: at,
     downSince: null,
     pastDowntimeMs: 0,
     requests: 0,
@@ -101,12 +106,13 @@ const markUp = (b: BackendHealth, at: number): BackendHealth =>
     : {
         ...b,
         up: true,
+        upSince: at,
         downSince: null,
         pastDowntimeMs: b.pastDowntimeMs + (at - (b.downSince ?? at)),
       };
 
 const markDown = (b: BackendHealth, at: number): BackendHealth =>
-  b.up ? { ...b, up: false, downSince: at } : b;
+  b.up ? { ...b, up: false, upSince: null, downSince: at } : b;
 
 const updateBackend = (
   state: HealthState,

@@ -27,7 +27,21 @@ export type ProxyEvent =
       readonly reason: string;
       readonly at: number;
     }
-  | { readonly type: "no-backend"; readonly at: number };
+  | { readonly type: "no-backend"; readonly at: number }
+  /** A program's code misbehaved (its route policy threw); the proxy keeps going. */
+  | {
+      readonly type: "error";
+      readonly source: "route-policy";
+      readonly message: string;
+      readonly at: number;
+    }
+  /** Something an operator should look at, e.g. a policy that has given no route yet. */
+  | {
+      readonly type: "warning";
+      readonly source: "route-policy";
+      readonly message: string;
+      readonly at: number;
+    };
 
 const none: ReadonlyArray<ProxyEvent> = [];
 

@@ -1,3 +1,4 @@
+import * as E from "fp-ts/lib/Either.js";
 import type { Backend } from "./backend.js";
 import type { HealthState } from "./health.js";
 
@@ -27,4 +28,26 @@ export const stickyChoice = (current: Backend | null, state: HealthState): Backe
 export const routeLedBy = (lead: Backend | null, state: HealthState): Route => {
   const healthy = firstHealthyRoute(state);
   return lead === null ? healthy : [lead, ...healthy.filter((b) => b.index !== lead.index)];
+};
+
+/**
+ * A policy's output as a route of `backends` (the proxy's own objects, found by index), or what
+ * is wrong with it. Runs once per route change, never per connection.
+ */
+export const checkRoute = (
+  value: unknown,
+  backends: ReadonlyArray<Backend>,
+): E.Either<string, Route> => {
+  if (!Array.isArray(value))
+    return E.left(
+      `a route must be an array of backends, got ${value === null ? "null" : typeof value}`,
+    );
+  const route: Backend[] = [];
+  for (const [i, item] of (value as unknown[]).entries()) {
+    const index = (item as { index?: unknown } | null)?.index;
+    const backend = typeof index === "number" ? backends[index] : undefined;
+    if (backend === undefined) return E.left(`route[${i}] is not one of the proxy's backends`);
+    route.push(backend);
+  }
+  return E.right(route);
 };

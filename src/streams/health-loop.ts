@@ -12,7 +12,9 @@ import {
   tap,
 } from "rxjs";
 import type { Backend } from "../domain/backend.js";
+import { defaults } from "../domain/defaults.js";
 import type { HealthEvent } from "../domain/health.js";
+import { boundedProbe } from "./bounded-probe.js";
 import { type HealthStep, healthSteps, initialStep } from "./health-steps.js";
 import { type Probe, probeEvents, probeTargets } from "./probe-schedule.js";
 
@@ -22,6 +24,8 @@ export interface HealthLoopOptions {
   readonly connectionEvents$: Observable<HealthEvent>;
   readonly probe: Probe;
   readonly probeDelayMs: number;
+  /** A probe that has not answered by then is a failed check. Default: the connect timeout's default. */
+  readonly probeTimeoutMs?: number;
   readonly scheduler?: SchedulerLike;
 }
 
@@ -35,18 +39,19 @@ export const healthLoop = ({
   connectionEvents$,
   probe,
   probeDelayMs,
+  probeTimeoutMs = defaults.connectTimeoutMs,
   scheduler = asyncScheduler,
 }: HealthLoopOptions): Observable<HealthStep> =>
   defer(() => {
     const probeResults = new Subject<HealthEvent>();
     const steps$ = merge(connectionEvents$, probeResults).pipe(
-      healthSteps(backends),
-      startWith(initialStep(backends)),
+      healthSteps(backends, scheduler.now()),
+      startWith(initialStep(backends, scheduler.now())),
       shareReplay({ bufferSize: 1, refCount: true }),
     );
     const probing$ = probeEvents(
       probeTargets(steps$.pipe(map((step) => step.state)), probeDelayMs, scheduler),
-      probe,
+      boundedProbe(probe, probeTimeoutMs, scheduler),
       scheduler,
     ).pipe(
       tap((event) => probeResults.next(event)),

@@ -14,8 +14,9 @@ export interface HealthStep {
   readonly transitions: ReadonlyArray<ProxyEvent>;
 }
 
-export const initialStep = (backends: ReadonlyArray<Backend>): HealthStep => ({
-  state: initialHealth(backends),
+/** The state before any event; `at` is when the backends count as up since. */
+export const initialStep = (backends: ReadonlyArray<Backend>, at = 0): HealthStep => ({
+  state: initialHealth(backends, at),
   transitions: [],
 });
 
@@ -26,6 +27,6 @@ export const nextStep = (step: HealthStep, event: HealthEvent): HealthStep => {
 
 /** Folds health events into steps; emits one step per event (the initial step is not emitted). */
 export const healthSteps =
-  (backends: ReadonlyArray<Backend>) =>
+  (backends: ReadonlyArray<Backend>, at = 0) =>
   (events$: Observable<HealthEvent>): Observable<HealthStep> =>
-    events$.pipe(scan(nextStep, initialStep(backends)));
+    events$.pipe(scan(nextStep, initialStep(backends, at)));

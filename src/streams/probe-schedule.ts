@@ -1,5 +1,6 @@
 import {
   type Observable,
+  type ObservableInput,
   type SchedulerLike,
   asyncScheduler,
   map,
@@ -16,8 +17,11 @@ import { type HealthEvent, type HealthState, downBackends } from "../domain/heal
 /** A probe's verdict; the stream stamps the time so marble tests own the clock. */
 export type ProbeResult = { readonly ok: true } | { readonly ok: false; readonly reason: string };
 
-/** Probes one backend once: emits one result and completes. */
-export type Probe = (backend: Backend) => Observable<ProbeResult>;
+/**
+ * Probes one backend once: emits one result and completes. An Observable or a Promise; the proxy
+ * bounds it by the connect timeout and turns a throw or a rejection into a failed check.
+ */
+export type Probe = (backend: Backend) => ObservableInput<ProbeResult>;
 
 /**
  * Which backends to probe on each tick: all of them at start, then every `probeDelayMs`
@@ -49,7 +53,7 @@ export const probeEvents = (
     mergeMap((backends) => from(backends.filter((b) => !inFlight.has(b.index)))),
     mergeMap((backend) => {
       inFlight.add(backend.index);
-      return probe(backend).pipe(
+      return from(probe(backend)).pipe(
         map((result): HealthEvent =>
           result.ok
             ? { type: "probe-ok", backend: backend.index, at: scheduler.now() }

@@ -118,3 +118,18 @@ test("a traffic tally adds many connections' counters in one step and never chan
   t.false(state.backends[0]?.up);
   t.is(state.backends[0]?.lastUsed, 1);
 });
+
+test("upSince marks the rising edge: set at start and on recovery, cleared while down", (t) => {
+  t.deepEqual(
+    initialHealth(backends, 50).backends.map((b) => b.upSince),
+    [50, 50],
+  );
+  const down = run([{ type: "connect-failed", backend: 0, reason: "refused", at: 100 }]);
+  t.is(down.backends[0]?.upSince, null);
+  t.is(down.backends[1]?.upSince, 0);
+  const back = reduceHealth(down, { type: "probe-ok", backend: 0, at: 400 });
+  t.is(back.backends[0]?.upSince, 400);
+  t.is(back.backends[0]?.downSince, null);
+  // Staying up keeps the edge where it was.
+  t.is(reduceHealth(back, { type: "probe-ok", backend: 0, at: 900 }).backends[0]?.upSince, 400);
+});

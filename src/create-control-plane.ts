@@ -1,0 +1,48 @@
+import * as E from "fp-ts/lib/Either.js";
+import { type SchedulerLike, asyncScheduler } from "rxjs";
+import { makeBackends } from "./domain/backend.js";
+import { InvalidOptionsError } from "./domain/invalid-options-error.js";
+import { type Logger, silentLogger } from "./domain/logger.js";
+import { decodeProxySettings } from "./domain/proxy-options.js";
+import { type ControlPlane, startControlPlane } from "./control-plane.js";
+import type { Probe } from "./streams/probe-schedule.js";
+import { type RoutePolicy, firstHealthy } from "./streams/route-policies.js";
+
+/** The control plane's options: the proxy's, less what only sockets need. */
+export interface ControlPlaneOptions {
+  /** Backends in priority order: "host:port" or "[v6]:port". */
+  readonly backends: ReadonlyArray<string>;
+  /** How down backends are checked. Default: a TCP connect within connectTimeout. */
+  readonly probe?: Probe;
+  /** Turns the health stream into the route stream. Default: firstHealthy. */
+  readonly route?: RoutePolicy;
+  /** Clock and timers of every time-based stream. Default: rxjs asyncScheduler. */
+  readonly scheduler?: SchedulerLike;
+  /** Where log lines go. Default: nowhere. */
+  readonly logger?: Logger;
+  /** Bounds every probe. Default 5s. */
+  readonly connectTimeout?: number | string;
+  /** Interval between probes of down backends. Default 30s. */
+  readonly probeDelay?: number | string;
+  /** Interval of stats snapshots; 0 turns them off. Default 15m. */
+  readonly statsInterval?: number | string;
+}
+
+/**
+ * The proxy without sockets: health, route, events and stats for a list of backends, fed by
+ * `emit` (connection outcomes) and probes. Runs under a TestScheduler: `stop()` ends every
+ * timer at once, so `run()` returns. Invalid options throw an InvalidOptionsError.
+ */
+export const createControlPlane = (options: ControlPlaneOptions): ControlPlane => {
+  // TODO(lead): decode with the control plane's own codec once option decoding is shared.
+  const settings = decodeProxySettings({ ...options, listen: 0 });
+  if (E.isLeft(settings)) throw new InvalidOptionsError(settings.left);
+  return startControlPlane({
+    ...settings.right,
+    backends: makeBackends(settings.right.backends, settings.right.backendLabels),
+    route: options.route ?? firstHealthy,
+    logger: options.logger ?? silentLogger,
+    scheduler: options.scheduler ?? asyncScheduler,
+    probe: options.probe,
+  });
+};

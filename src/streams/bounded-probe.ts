@@ -1,0 +1,43 @@
+import {
+  type SchedulerLike,
+  asyncScheduler,
+  catchError,
+  defer,
+  map,
+  of,
+  take,
+  timeout,
+} from "rxjs";
+import { formatDuration } from "../domain/duration.js";
+import type { Probe, ProbeResult } from "./probe-schedule.js";
+
+const failed = (reason: string): ProbeResult => ({ ok: false, reason });
+
+const messageOf = (error: unknown): string =>
+  error instanceof Error ? error.message : String(error);
+
+const isProbeResult = (value: unknown): value is ProbeResult =>
+  typeof value === "object" &&
+  value !== null &&
+  ((value as { ok?: unknown }).ok === true ||
+    ((value as { ok?: unknown }).ok === false &&
+      typeof (value as { reason?: unknown }).reason === "string"));
+
+/**
+ * A program's probe made safe to run forever: a throw, an error or a rejected promise is a failed
+ * check with its reason, a result that never comes is a failed check after `timeoutMs`, and only
+ * the first verdict counts. A probe that completes without a verdict says nothing about the backend.
+ */
+export const boundedProbe =
+  (probe: Probe, timeoutMs: number, scheduler: SchedulerLike = asyncScheduler): Probe =>
+  (backend) =>
+    defer(() => probe(backend)).pipe(
+      take(1),
+      map((result) => (isProbeResult(result) ? result : failed("check gave no ok/reason result"))),
+      timeout({
+        first: timeoutMs,
+        with: () => of(failed(`check timed out after ${formatDuration(timeoutMs)}`)),
+        scheduler,
+      }),
+      catchError((error: unknown) => of(failed(`check failed: ${messageOf(error)}`))),
+    );

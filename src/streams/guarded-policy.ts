@@ -1,0 +1,42 @@
+import * as E from "fp-ts/lib/Either.js";
+import { pipe } from "fp-ts/lib/function.js";
+import { type Observable, defer, map, retry, skip, take } from "rxjs";
+import type { Backend } from "../domain/backend.js";
+import type { HealthState } from "../domain/health.js";
+import { type Route, checkRoute } from "../domain/route.js";
+import type { RoutePolicy } from "./route-policies.js";
+
+/** A policy emitted something that is not a route of the proxy's backends. */
+export class InvalidRouteError extends Error {
+  override readonly name = "InvalidRouteError";
+}
+
+/**
+ * A program's route policy made safe to run forever. An error (a throw inside the policy, or a
+ * value that is not a route of these backends) is reported and the last route stays; the policy
+ * is subscribed again on the next health change, so one bad state does not freeze routing.
+ * `health$` must replay its current state to new subscribers, as the control plane's does.
+ */
+export const guardedPolicy =
+  (
+    policy: RoutePolicy,
+    backends: ReadonlyArray<Backend>,
+    onError: (error: unknown) => void,
+  ): RoutePolicy =>
+  (health$: Observable<HealthState>): Observable<Route> =>
+    defer(() => policy(health$)).pipe(
+      map((value) =>
+        pipe(
+          checkRoute(value, backends),
+          E.getOrElseW((problem) => {
+            throw new InvalidRouteError(problem);
+          }),
+        ),
+      ),
+      retry({
+        delay: (error: unknown) => {
+          onError(error);
+          return health$.pipe(skip(1), take(1));
+        },
+      }),
+    );

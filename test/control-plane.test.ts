@@ -1,0 +1,105 @@
+import test from "ava";
+import { NEVER, type Observable, map } from "rxjs";
+import { TestScheduler } from "rxjs/testing";
+import {
+  type Backend,
+  type Probe,
+  type ProbeResult,
+  type ProxyEvent,
+  createControlPlane,
+} from "../src/index.js";
+
+// <readme-example>
+test("virtual time: the primary fails its start-up check and takes traffic back at the next probe", (t) => {
+  const scheduler = new TestScheduler((actual, expected) => t.deepEqual(actual, expected));
+  scheduler.run(({ cold, expectObservable }) => {
+    // The primary refuses checks for its first 10 s; the standby always answers.
+    const probe: Probe = (backend: Backend): Observable<ProbeResult> =>
+      cold("-r|", {
+        r:
+          backend.index === 0 && scheduler.now() < 10_000
+            ? { ok: false, reason: "connection refused" }
+            : { ok: true },
+      });
+    const control = createControlPlane({
+      backends: ["db1:3306", "db2:3306"],
+      probe,
+      probeDelay: "10s",
+      scheduler,
+    });
+    const route$ = control.route$.pipe(map((route) => route.map((b) => b.label).join(" ")));
+    // Both at start, the standby alone after the failed check, the primary again at 10 s.
+    expectObservable(route$, "^ 30s !").toBe("a b 9999ms c", {
+      a: "db1:3306 db2:3306",
+      b: "db2:3306",
+      c: "db1:3306 db2:3306",
+    });
+    // Stopping ends the probe timer, so run() returns.
+    scheduler.schedule(() => control.stop(), 60_000);
+  });
+});
+// </readme-example>
+
+test("stop() ends every timer: run() returns and the streams complete", (t) => {
+  const scheduler = new TestScheduler((actual, expected) => t.deepEqual(actual, expected));
+  scheduler.run(({ cold, expectObservable }) => {
+    const control = createControlPlane({
+      backends: ["127.0.0.1:1"],
+      probe: () => cold("-r|", { r: { ok: true } as const }),
+      probeDelay: 10,
+      statsInterval: 5,
+      scheduler,
+    });
+    expectObservable(control.stats$.pipe(map(() => "s"))).toBe("5ms s 4ms s 4ms s 4ms |", {
+      s: "s",
+    });
+    expectObservable(control.route$.pipe(map((route) => route.length))).toBe("a 19ms |", {
+      a: 1,
+    });
+    scheduler.schedule(() => control.stop(), 20);
+  });
+});
+
+test("emit feeds connection outcomes in synchronously: the route follows at once", (t) => {
+  const scheduler = new TestScheduler((actual, expected) => t.deepEqual(actual, expected));
+  scheduler.run(({ expectObservable }) => {
+    const control = createControlPlane({
+      backends: ["127.0.0.1:1", "127.0.0.1:2"],
+      probe: () => NEVER,
+      connectTimeout: "1h",
+      scheduler,
+    });
+    scheduler.schedule(() => {
+      control.emit({ type: "connect-failed", backend: 0, reason: "refused", at: 3 });
+      t.deepEqual(
+        control.currentRoute().map((b) => b.index),
+        [1],
+      );
+    }, 3);
+    expectObservable(control.route$.pipe(map((r) => r.length)), "^ 5ms !").toBe("a 2ms b", {
+      a: 2,
+      b: 1,
+    });
+    scheduler.schedule(() => control.stop(), 10);
+  });
+});
+
+test("a policy that gives no route within a second gets a warning event (every client is refused)", (t) => {
+  const scheduler = new TestScheduler((actual, expected) => t.deepEqual(actual, expected));
+  scheduler.run(({ expectObservable }) => {
+    const control = createControlPlane({
+      backends: ["127.0.0.1:1"],
+      probe: () => NEVER,
+      connectTimeout: "1h",
+      route: () => NEVER,
+      scheduler,
+    });
+    const warnings$ = control.events$.pipe(
+      map((event: ProxyEvent) => (event.type === "warning" ? event.message : event.type)),
+    );
+    expectObservable(warnings$, "^ 2s !").toBe("1s w", {
+      w: "no route 1s after start: every client is refused until the policy emits one",
+    });
+    scheduler.schedule(() => control.stop(), 5_000);
+  });
+});
