@@ -1,6 +1,7 @@
 import { type Socket, connect } from "node:net";
 import type { Address } from "../domain/backend.js";
 import { formatDuration } from "../domain/duration.js";
+import { MAX_TIMER_DELAY_MS } from "../domain/timer-limit.js";
 
 const ignoreError = (): void => undefined;
 
@@ -31,7 +32,8 @@ export const dialWithTimeout = (
     port: address.port,
     allowHalfOpen: true,
     noDelay: true,
-    timeout: timeoutMs,
+    // A socket timer holds at most 2^31-1 ms (24.8 days); the OS gives up on a connect far sooner.
+    timeout: Math.min(timeoutMs, MAX_TIMER_DELAY_MS),
     ...(onread === undefined ? {} : { onread }),
   });
   let settled = false;

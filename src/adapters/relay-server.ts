@@ -5,6 +5,7 @@ import type { HealthEvent } from "../domain/health.js";
 import type { Logger } from "../domain/logger.js";
 import type { Route } from "../domain/route.js";
 import { boundAddress, listen } from "./listener.js";
+import { setLongTimeout } from "./long-timeout.js";
 import { type RelayContext, relayClient } from "./relay.js";
 import { TrafficTally } from "./traffic-tally.js";
 
@@ -75,12 +76,12 @@ export const startRelayServer = (config: RelayServerConfig): RelayServer => {
     if (live.size > 0) {
       logger.info(`Draining ${live.size} connection(s) for up to ${formatDuration(timeoutMs)}`);
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(() => {
+        const cancel = setLongTimeout(() => {
           // Out of time: closing the clients makes their relays close the backend side too.
           for (const client of live) client.destroy();
         }, timeoutMs);
         onIdle = () => {
-          clearTimeout(timer);
+          cancel();
           resolve();
         };
       });

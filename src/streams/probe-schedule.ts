@@ -5,7 +5,6 @@ import {
   asyncScheduler,
   map,
   mergeMap,
-  timer,
   withLatestFrom,
   from,
   finalize,
@@ -13,6 +12,7 @@ import {
 } from "rxjs";
 import type { Backend } from "../domain/backend.js";
 import { type HealthEvent, type HealthState, downBackends } from "../domain/health.js";
+import { longTimer } from "./long-timer.js";
 
 /** A probe's verdict; the stream stamps the time so marble tests own the clock. */
 export type ProbeResult = { readonly ok: true } | { readonly ok: false; readonly reason: string };
@@ -32,7 +32,7 @@ export const probeTargets = (
   probeDelayMs: number,
   scheduler: SchedulerLike = asyncScheduler,
 ): Observable<ReadonlyArray<Backend>> =>
-  timer(0, probeDelayMs, scheduler).pipe(
+  longTimer(0, probeDelayMs, scheduler).pipe(
     withLatestFrom(health$),
     map(([tick, state]) =>
       tick === 0 ? state.backends.map((b) => b.backend) : downBackends(state),

@@ -3,12 +3,12 @@ import {
   type Observable,
   type SchedulerLike,
   asyncScheduler,
-  interval,
   map,
   withLatestFrom,
 } from "rxjs";
 import type { HealthState } from "../domain/health.js";
 import { type StatsSnapshot, snapshotOf } from "../domain/stats.js";
+import { longInterval } from "./long-timer.js";
 
 /** A stats snapshot every `intervalMs`; an interval of 0 turns stats off. */
 export const statsSnapshots = (
@@ -18,7 +18,7 @@ export const statsSnapshots = (
 ): Observable<StatsSnapshot> =>
   intervalMs <= 0
     ? EMPTY
-    : interval(intervalMs, scheduler).pipe(
+    : longInterval(intervalMs, scheduler).pipe(
         withLatestFrom(health$),
         map(([, state]) => snapshotOf(state, scheduler.now())),
       );

@@ -1,8 +1,10 @@
 import test from "ava";
-import { map } from "rxjs";
+import { asyncScheduler, map } from "rxjs";
 import { initialHealth, reduceHealth } from "../../src/domain/health.js";
+import { MAX_TIMER_DELAY_MS } from "../../src/domain/timer-limit.js";
 import { probeEvents, probeTargets } from "../../src/streams/probe-schedule.js";
 import { A, backends, testScheduler } from "../helpers/marbles.js";
+import { recordingScheduler } from "../helpers/recording-scheduler.js";
 
 const allUp = initialHealth(backends);
 const primaryDown = reduceHealth(allUp, {
@@ -21,6 +23,25 @@ test("probes every backend at start, then only the down ones every probe-delay",
     expectObservable(targets$, "35ms !").toBe("x 9ms y 9ms z 9ms z", { x: "0,1,2", y: "", z: "0" });
     expectSubscriptions(health$.subscriptions).toBe("^ 34ms !");
   });
+});
+
+test("a 600h probe delay probes at 0, 600h and 1200h, never waiting longer than a timer holds", (t) => {
+  const h600 = 600 * 3_600_000;
+  const { scheduler, delays } = recordingScheduler(asyncScheduler);
+  testScheduler(t).run(({ hot, expectObservable }) => {
+    const health$ = hot("a", { a: primaryDown });
+    const targets$ = probeTargets(health$, h600, scheduler).pipe(
+      map((list) => list.map((b) => b.index).join(",")),
+    );
+    expectObservable(targets$, `${2 * h600 + 1}ms !`).toBe(`x ${h600 - 1}ms z ${h600 - 1}ms z`, {
+      x: "0,1,2",
+      z: "0",
+    });
+  });
+  t.true(
+    delays.every((delay) => delay <= MAX_TIMER_DELAY_MS),
+    `scheduled ${delays.join(", ")}`,
+  );
 });
 
 test("a backend whose probe is still running is not probed again", (t) => {

@@ -7,6 +7,7 @@ import type { Logger } from "../../domain/logger.js";
 import { startControlPlane } from "../../control-plane.js";
 import { firstHealthy } from "../../streams/route-policies.js";
 import { logStats } from "../event-log.js";
+import { setLongTimeout } from "../long-timeout.js";
 import { describeListening } from "../relay-server.js";
 import { type PrimaryMessage, isWorkerMessage } from "./messages.js";
 
@@ -142,11 +143,11 @@ export const runPrimary = (options: RunOptions, count: number, logger: Logger): 
           post(worker, { kind: "drain", timeoutMs: options.drainTimeoutMs });
       }
       // Workers close their own stragglers at the drain timeout; this bounds a stuck one.
-      const stuck = setTimeout(() => {
+      const cancelStuck = setLongTimeout(() => {
         for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill("SIGKILL");
       }, options.drainTimeoutMs + 5_000);
       await allExited();
-      clearTimeout(stuck);
+      cancelStuck();
       logStats(logger, control.snapshot());
       routeSubscription.unsubscribe();
       control.stop();
