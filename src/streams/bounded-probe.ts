@@ -1,14 +1,6 @@
-import {
-  type SchedulerLike,
-  asyncScheduler,
-  catchError,
-  defer,
-  map,
-  of,
-  take,
-  timeout,
-} from "rxjs";
+import { type SchedulerLike, asyncScheduler, catchError, defer, map, of, race, take } from "rxjs";
 import { formatDuration } from "../domain/duration.js";
+import { longTimer } from "./long-timer.js";
 import type { Probe, ProbeResult } from "./probe-schedule.js";
 
 const failed = (reason: string): ProbeResult => ({ ok: false, reason });
@@ -31,13 +23,15 @@ const isProbeResult = (value: unknown): value is ProbeResult =>
 export const boundedProbe =
   (probe: Probe, timeoutMs: number, scheduler: SchedulerLike = asyncScheduler): Probe =>
   (backend) =>
-    defer(() => probe(backend)).pipe(
-      take(1),
-      map((result) => (isProbeResult(result) ? result : failed("check gave no ok/reason result"))),
-      timeout({
-        first: timeoutMs,
-        with: () => of(failed(`check timed out after ${formatDuration(timeoutMs)}`)),
-        scheduler,
-      }),
-      catchError((error: unknown) => of(failed(`check failed: ${messageOf(error)}`))),
-    );
+    race(
+      defer(() => probe(backend)).pipe(
+        take(1),
+        map((result) =>
+          isProbeResult(result) ? result : failed("check gave no ok/reason result"),
+        ),
+      ),
+      // A timer that holds any duration (rxjs's timeout would overflow past 24.8 days).
+      longTimer(timeoutMs, undefined, scheduler).pipe(
+        map(() => failed(`check timed out after ${formatDuration(timeoutMs)}`)),
+      ),
+    ).pipe(catchError((error: unknown) => of(failed(`check failed: ${messageOf(error)}`))));

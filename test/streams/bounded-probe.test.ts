@@ -3,6 +3,7 @@ import { NEVER, asyncScheduler, firstValueFrom, from, of, throwError } from "rxj
 import { boundedProbe } from "../../src/streams/bounded-probe.js";
 import type { Probe } from "../../src/streams/probe-schedule.js";
 import { A, testScheduler } from "../helpers/marbles.js";
+import { recordingScheduler } from "../helpers/recording-scheduler.js";
 
 test("a probe that errors is a failed check carrying the error's message", (t) => {
   testScheduler(t).run(({ cold, expectObservable }) => {
@@ -73,5 +74,23 @@ test("a plain throwError probe fails the check with its message", async (t) => {
   });
   t.deepEqual(await firstValueFrom(from(boundedProbe(() => of({ ok: true }), 1000)(A))), {
     ok: true,
+  });
+});
+
+test("a probe timeout longer than a timer can hold waits that long, in waits a timer can hold", (t) => {
+  testScheduler(t).run(({ expectObservable, flush }) => {
+    const recorded = recordingScheduler(asyncScheduler);
+    expectObservable(from(boundedProbe(() => NEVER, 600 * 3_600_000, recorded.scheduler)(A))).toBe(
+      "36000m (f|)",
+      { f: { ok: false, reason: "check timed out after 600h0m0s" } },
+    );
+    flush();
+    t.true(recorded.delays.every((delay) => delay <= 2 ** 31 - 1));
+  });
+});
+
+test("a probe that completes without a verdict says nothing and ends the check", (t) => {
+  testScheduler(t).run(({ cold, expectObservable }) => {
+    expectObservable(from(boundedProbe(() => cold("--|"), 10)(A))).toBe("--|");
   });
 });
