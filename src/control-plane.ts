@@ -14,7 +14,7 @@ import {
 import type { Backend } from "./domain/backend.js";
 import { type HealthEvent, type HealthState, initialHealth } from "./domain/health.js";
 import { formatDuration } from "./domain/duration.js";
-import { InvalidOptionsError } from "./domain/invalid-options-error.js";
+import { InvalidOptionsError } from "./domain/option-codecs.js";
 import type { Logger } from "./domain/logger.js";
 import type { ProxyEvent } from "./domain/proxy-event.js";
 import { type Route, sameRoute } from "./domain/route.js";

@@ -1,9 +1,10 @@
 import * as E from "fp-ts/lib/Either.js";
 import { type SchedulerLike, asyncScheduler } from "rxjs";
 import { makeBackends } from "./domain/backend.js";
-import { InvalidOptionsError } from "./domain/invalid-options-error.js";
-import { type Logger, silentLogger } from "./domain/logger.js";
-import { decodeProxySettings } from "./domain/proxy-options.js";
+import { InvalidOptionsError } from "./domain/option-codecs.js";
+import { silentLogger } from "./domain/logger.js";
+import type { LoggerOption } from "./domain/option-codecs.js";
+import { decodeControlPlaneOptions } from "./domain/control-plane-options.js";
 import { type ControlPlane, startControlPlane } from "./control-plane.js";
 import type { Probe } from "./streams/probe-schedule.js";
 import { type RoutePolicy, firstHealthy } from "./streams/route-policies.js";
@@ -19,7 +20,7 @@ export interface ControlPlaneOptions {
   /** Clock and timers of every time-based stream. Default: rxjs asyncScheduler. */
   readonly scheduler?: SchedulerLike;
   /** Where log lines go. Default: nowhere. */
-  readonly logger?: Logger;
+  readonly logger?: LoggerOption;
   /** Bounds every probe. Default 5s. */
   readonly connectTimeout?: number | string;
   /** Interval between probes of down backends. Default 30s. */
@@ -34,15 +35,15 @@ export interface ControlPlaneOptions {
  * timer at once, so `run()` returns. Invalid options throw an InvalidOptionsError.
  */
 export const createControlPlane = (options: ControlPlaneOptions): ControlPlane => {
-  // TODO(lead): decode with the control plane's own codec once option decoding is shared.
-  const settings = decodeProxySettings({ ...options, listen: 0 });
-  if (E.isLeft(settings)) throw new InvalidOptionsError(settings.left);
+  const decoded = decodeControlPlaneOptions(options);
+  if (E.isLeft(decoded)) throw new InvalidOptionsError(decoded.left);
+  const { route, logger, scheduler, probe, ...settings } = decoded.right;
   return startControlPlane({
-    ...settings.right,
-    backends: makeBackends(settings.right.backends, settings.right.backendLabels),
-    route: options.route ?? firstHealthy,
-    logger: options.logger ?? silentLogger,
-    scheduler: options.scheduler ?? asyncScheduler,
-    probe: options.probe,
+    ...settings,
+    backends: makeBackends(settings.backends, settings.backendLabels),
+    route: route ?? firstHealthy,
+    logger: logger ?? silentLogger,
+    scheduler: scheduler ?? asyncScheduler,
+    probe,
   });
 };

@@ -4,21 +4,27 @@
  */
 import * as E from "fp-ts/lib/Either.js";
 import { type SchedulerLike, asyncScheduler } from "rxjs";
-import type { Logger } from "./domain/logger.js";
 import { silentLogger } from "./domain/logger.js";
-import { decodeProxySettings } from "./domain/proxy-options.js";
+import { InvalidOptionsError, type LoggerOption } from "./domain/option-codecs.js";
+import { decodeProxyOptions } from "./domain/proxy-options.js";
 import { type FallbackProxy, startFallbackProxy } from "./fallback-proxy.js";
 import type { Probe } from "./streams/probe-schedule.js";
 import { type RoutePolicy, firstHealthy } from "./streams/route-policies.js";
 
+export { InvalidOptionsError };
+
+/**
+ * Options of createFallbackProxy. Any other key is an error (with a suggestion for near
+ * misses such as probe_delay); optional keys may be left out or undefined.
+ */
 export interface FallbackProxyOptions {
-  /** "host:port", "[::1]:port", ":port" (all interfaces) or a port number; port 0 picks a free port. */
+  /** "host:port", "[::1]:port", ":port" (all interfaces) or a port number 0-65535; 0 picks a free port. */
   readonly listen: string | number;
-  /** Backends in priority order: "host:port" or "[v6]:port". */
+  /** At least one backend, in priority order: "host:port" or "[v6]:port". */
   readonly backends: ReadonlyArray<string>;
-  /** Backend connect timeout: milliseconds or a duration like "5s". Default 5s. */
+  /** Backend connect timeout, above zero: milliseconds or a duration like "5s". Default 5s. */
   readonly connectTimeout?: number | string;
-  /** Interval between probes of down backends. Default 30s. */
+  /** Interval between probes of down backends; above zero. Default 30s. */
   readonly probeDelay?: number | string;
   /** Interval of stats snapshots (and STATS log lines); 0 turns them off. Default 15m. */
   readonly statsInterval?: number | string;
@@ -26,39 +32,32 @@ export interface FallbackProxyOptions {
   readonly drainTimeout?: number | string;
   /** Turns the health stream into the route stream. Default: firstHealthy. */
   readonly route?: RoutePolicy;
-  /** Where log lines go. Default: nowhere (subscribe to events$ instead). */
-  readonly logger?: Logger;
+  /**
+   * Where log lines go: debug, info, warn and error functions. Without debugEnabled, debug
+   * lines are built and passed to debug(); set it false to skip them. Default: nowhere
+   * (subscribe to events$ instead).
+   */
+  readonly logger?: LoggerOption;
   /** Clock and timers of every time-based stream. Default: rxjs asyncScheduler. */
   readonly scheduler?: SchedulerLike;
   /** How down backends are checked. Default: a TCP connect within connectTimeout. */
   readonly probe?: Probe;
 }
 
-import { InvalidOptionsError } from "./domain/invalid-options-error.js";
-export { InvalidOptionsError };
-
-const functionOption = (options: object, key: string): string[] => {
-  const value = (options as Record<string, unknown>)[key];
-  return value === undefined || typeof value === "function"
-    ? []
-    : [`options.${key}: expected a function`];
-};
-
 /**
- * Starts a failover proxy. Invalid options throw an InvalidOptionsError with a readable
- * message (use `decodeProxySettings` to get an Either instead).
+ * Starts a failover proxy. Invalid options throw an InvalidOptionsError, one line per
+ * problem, before anything starts (use `decodeProxySettings` to get an Either instead).
  */
 export const createFallbackProxy = (options: FallbackProxyOptions): FallbackProxy => {
-  const settings = decodeProxySettings(options);
-  const problems = [...functionOption(options, "route"), ...functionOption(options, "probe")];
-  if (E.isLeft(settings)) problems.unshift(settings.left);
-  if (E.isLeft(settings) || problems.length > 0) throw new InvalidOptionsError(problems.join("\n"));
+  const decoded = decodeProxyOptions(options);
+  if (E.isLeft(decoded)) throw new InvalidOptionsError(decoded.left);
+  const { route, logger, scheduler, probe, ...settings } = decoded.right;
   return startFallbackProxy({
-    ...settings.right,
-    route: options.route ?? firstHealthy,
-    logger: options.logger ?? silentLogger,
-    scheduler: options.scheduler ?? asyncScheduler,
-    probe: options.probe,
+    ...settings,
+    route: route ?? firstHealthy,
+    logger: logger ?? silentLogger,
+    scheduler: scheduler ?? asyncScheduler,
+    probe,
   });
 };
 

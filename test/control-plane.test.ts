@@ -3,6 +3,7 @@ import { NEVER, type Observable, map } from "rxjs";
 import { TestScheduler } from "rxjs/testing";
 import {
   type Backend,
+  InvalidOptionsError,
   type Probe,
   type ProbeResult,
   type ProxyEvent,
@@ -102,4 +103,21 @@ test("a policy that gives no route within a second gets a warning event (every c
     });
     scheduler.schedule(() => control.stop(), 5_000);
   });
+});
+
+test("createControlPlane checks its options as createFallbackProxy does, and rejects socket-only ones", (t) => {
+  const error = t.throws(
+    () =>
+      createControlPlane({
+        backends: ["db1"],
+        probeDelay: Number.NaN,
+        listen: ":7000",
+      } as unknown as Parameters<typeof createControlPlane>[0]),
+    { instanceOf: InvalidOptionsError },
+  );
+  t.deepEqual(error?.problems, [
+    'options.backends[0]: invalid backend address "db1": missing port',
+    'options.probeDelay: expected a finite number of milliseconds or a duration like "5s", got NaN',
+    "options.listen: unknown option (known options: backends, probe, route, logger, scheduler, connectTimeout, probeDelay, statsInterval)",
+  ]);
 });

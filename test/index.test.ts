@@ -2,6 +2,7 @@ import test from "ava";
 import { BehaviorSubject, combineLatest, filter, firstValueFrom, map, take } from "rxjs";
 import {
   InvalidOptionsError,
+  type Logger,
   type RoutePolicy,
   createFallbackProxy,
   firstHealthyRoute,
@@ -28,6 +29,35 @@ test("invalid options throw one readable error naming each problem", (t) => {
   t.regex(error?.message ?? "", /options\.connectTimeout: .*"soon"/);
   t.regex(error?.message ?? "", /options\.route: expected a function/);
   t.notRegex(error?.message ?? "", /\bat .*\.js:\d+/);
+});
+
+test("a logger without debugEnabled (console-like) gets debug lines; its methods keep their this", async (t) => {
+  const backend = await startBackend();
+  t.teardown(() => backend.close());
+  class Recorder {
+    readonly lines: string[] = [];
+    debug(message: string): void {
+      this.lines.push(`debug ${message}`);
+    }
+    info(message: string): void {
+      this.lines.push(`info ${message}`);
+    }
+    warn(message: string): void {
+      this.lines.push(`warn ${message}`);
+    }
+    error(message: string): void {
+      this.lines.push(`error ${message}`);
+    }
+  }
+  const recorder = new Recorder();
+  const { proxy, port } = await startProxy({
+    backends: [backend.address],
+    logger: recorder as unknown as Logger,
+  });
+  await roundTrip(port, "hi");
+  await proxy.close();
+  t.true(recorder.lines.includes(`info Backend ${backend.address} added`));
+  t.true(recorder.lines.some((line) => /^debug Connection .* opened$/.test(line)));
 });
 
 test("a custom route: a manual override merged with health pins traffic to a chosen backend", async (t) => {

@@ -1,85 +1,41 @@
 import * as E from "fp-ts/lib/Either.js";
 import { pipe } from "fp-ts/lib/function.js";
-import * as t from "io-ts";
-import { type AddressRole, parseAddress } from "./address.js";
+import type { SchedulerLike } from "rxjs";
+import type { Probe } from "../streams/probe-schedule.js";
+import type { RoutePolicy } from "../streams/route-policies.js";
 import type { Address } from "./backend.js";
 import { defaults } from "./defaults.js";
-import { parseDuration } from "./duration.js";
+import type { Logger } from "./logger.js";
+import {
+  BackendList,
+  DurationMs,
+  ListenAddress,
+  LoggerCodec,
+  PositiveDurationMs,
+  SchedulerCodec,
+  functionCodec,
+  optionsDecoder,
+} from "./option-codecs.js";
 
-// ----- codecs: the edge where untyped options become checked values
+/**
+ * One codec per option key, shared by every options object the library takes (pick the keys
+ * another object needs: `optionsDecoder({ backends }, { probe, logger })`).
+ */
+export const proxyOptionCodecs = {
+  listen: ListenAddress,
+  backends: BackendList,
+  connectTimeout: PositiveDurationMs,
+  probeDelay: PositiveDurationMs,
+  statsInterval: DurationMs,
+  drainTimeout: DurationMs,
+  route: functionCodec<RoutePolicy>("(health$) => Observable<Route>"),
+  probe: functionCodec<Probe>("(backend) => Observable<ProbeResult>"),
+  logger: LoggerCodec,
+  scheduler: SchedulerCodec,
+};
 
-const describe = (u: unknown): string =>
-  typeof u === "string" ? `"${u}"` : (JSON.stringify(u) ?? String(u));
-
-/** A duration as milliseconds (a number) or as a Go duration string ("300ms", "1.5h"). */
-export const DurationMs = new t.Type<number, number | string, unknown>(
-  "Duration",
-  (u): u is number => typeof u === "number" && Number.isFinite(u) && u >= 0,
-  (u, c) => {
-    if (typeof u === "number") {
-      return Number.isFinite(u) && u >= 0
-        ? t.success(u)
-        : t.failure(u, c, `must be a non-negative number of milliseconds, got ${describe(u)}`);
-    }
-    if (typeof u !== "string") {
-      return t.failure(u, c, `expected milliseconds or a duration like "5s", got ${describe(u)}`);
-    }
-    return pipe(
-      parseDuration(u),
-      E.chain((ms) =>
-        ms < 0 ? E.left(`invalid duration ${describe(u)}: must not be negative`) : E.right(ms),
-      ),
-      E.fold(
-        (message) => t.failure(u, c, message),
-        (ms) => t.success(ms),
-      ),
-    );
-  },
-  (ms) => ms,
-);
-
-const addressCodec = (role: AddressRole): t.Type<Address, string, unknown> =>
-  new t.Type<Address, string, unknown>(
-    `${role} address`,
-    (u): u is Address => typeof u === "object" && u !== null && "host" in u && "port" in u,
-    (u, c) => {
-      const text = typeof u === "number" && role === "listen" ? `:${u}` : u;
-      if (typeof text !== "string") {
-        return t.failure(u, c, `expected a ${role} address like "host:port", got ${describe(u)}`);
-      }
-      return pipe(
-        parseAddress(text, role),
-        E.fold(
-          (message) => t.failure(u, c, message),
-          (address) => t.success(address),
-        ),
-      );
-    },
-    (a) => `${a.host}:${a.port}`,
-  );
-
-export const ListenAddress = addressCodec("listen");
-export const BackendAddress = addressCodec("backend");
-
-const NonEmptyBackends = new t.Type<ReadonlyArray<Address>, ReadonlyArray<string>, unknown>(
-  "backends",
-  (u): u is ReadonlyArray<Address> => Array.isArray(u) && u.length > 0,
-  (u, c) =>
-    Array.isArray(u) && u.length === 0
-      ? t.failure(u, c, "at least one backend is needed")
-      : t.readonlyArray(BackendAddress).validate(u, c),
-  (a) => a.map((address) => BackendAddress.encode(address)),
-);
-
-const ProxyOptionsData = t.intersection([
-  t.type({ listen: ListenAddress, backends: NonEmptyBackends }),
-  t.partial({
-    connectTimeout: DurationMs,
-    probeDelay: DurationMs,
-    statsInterval: DurationMs,
-    drainTimeout: DurationMs,
-  }),
-]);
+const { listen, backends, ...optional } = proxyOptionCodecs;
+const decodeProxyOptionsData = optionsDecoder({ listen, backends }, optional);
 
 // ----- model
 
@@ -97,53 +53,53 @@ export interface ProxySettings {
   readonly drainTimeoutMs: number;
 }
 
+/** Every option decoded: the settings, and the pieces that are code (absent: use the default). */
+export interface ProxyOptions extends ProxySettings {
+  readonly route?: RoutePolicy | undefined;
+  readonly probe?: Probe | undefined;
+  readonly logger?: Logger | undefined;
+  readonly scheduler?: SchedulerLike | undefined;
+}
+
 // ----- decoding
 
-const pathOf = (context: t.Context): string =>
-  context
-    .map((entry) => entry.key)
-    // io-ts repeats keys inside intersections and numbers their members: keep real keys only.
-    .filter((key, i, keys) => key !== "" && !(i > 0 && /^\d+$/.test(key) && keys[i - 1] === ""))
-    .map((key) => (/^\d+$/.test(key) ? `[${key}]` : `.${key}`))
-    .join("");
+/** Decodes every option createFallbackProxy takes; on failure, one line per problem. */
+export const decodeProxyOptions = (input: unknown): E.Either<ReadonlyArray<string>, ProxyOptions> =>
+  pipe(
+    decodeProxyOptionsData(input),
+    E.map((data) => ({
+      listen: data.listen,
+      backends: data.backends,
+      // Decoding succeeded, so the given backends were these strings.
+      backendLabels: (input as { backends: ReadonlyArray<string> }).backends.slice(),
+      connectTimeoutMs: data.connectTimeout ?? defaults.connectTimeoutMs,
+      probeDelayMs: data.probeDelay ?? defaults.probeDelayMs,
+      statsIntervalMs: data.statsInterval ?? defaults.statsIntervalMs,
+      drainTimeoutMs: data.drainTimeout ?? defaults.drainTimeoutMs,
+      route: data.route,
+      probe: data.probe,
+      logger: data.logger,
+      scheduler: data.scheduler,
+    })),
+  );
 
-/** One readable line per problem, naming the option and the offending value. */
-export const reportErrors = (errors: t.Errors): ReadonlyArray<string> => {
-  const lines = errors.map((error) => {
-    const where = `options${pathOf(error.context)}`;
-    const message =
-      error.message ??
-      `expected ${error.context.at(-1)?.type.name ?? "a value"}, got ${describe(error.value)}`;
-    return `${where}: ${message}`;
-  });
-  return [...new Set(lines)];
-};
-
-/** Decodes library options; on failure, a readable message with one line per problem. */
+/**
+ * Checks options exactly as createFallbackProxy does (the same problems, the same lines,
+ * joined by newlines) and returns the settings that are data.
+ */
 export const decodeProxySettings = (input: unknown): E.Either<string, ProxySettings> =>
   pipe(
-    ProxyOptionsData.decode(input),
-    E.mapLeft((errors) => reportErrors(errors).join("\n")),
-    E.chain((data): E.Either<string, ProxySettings> => {
-      const positive = (name: string, ms: number): E.Either<string, number> =>
-        ms > 0 ? E.right(ms) : E.left(`options.${name}: must be greater than zero`);
-      const raw = input as { backends: ReadonlyArray<unknown> };
-      return pipe(
-        E.Do,
-        E.apS(
-          "connectTimeoutMs",
-          positive("connectTimeout", data.connectTimeout ?? defaults.connectTimeoutMs),
-        ),
-        E.apS("probeDelayMs", positive("probeDelay", data.probeDelay ?? defaults.probeDelayMs)),
-        E.map(({ connectTimeoutMs, probeDelayMs }) => ({
-          listen: data.listen,
-          backends: data.backends,
-          backendLabels: raw.backends.map(String),
-          connectTimeoutMs,
-          probeDelayMs,
-          statsIntervalMs: data.statsInterval ?? defaults.statsIntervalMs,
-          drainTimeoutMs: data.drainTimeout ?? defaults.drainTimeoutMs,
-        })),
-      );
-    }),
+    decodeProxyOptions(input),
+    E.bimap(
+      (problems) => problems.join("\n"),
+      (options): ProxySettings => ({
+        listen: options.listen,
+        backends: options.backends,
+        backendLabels: options.backendLabels,
+        connectTimeoutMs: options.connectTimeoutMs,
+        probeDelayMs: options.probeDelayMs,
+        statsIntervalMs: options.statsIntervalMs,
+        drainTimeoutMs: options.drainTimeoutMs,
+      }),
+    ),
   );

@@ -76,3 +76,184 @@ test("an empty backend list, a missing listen address and wrong types are report
     /options\.statsInterval: .*"5 minutes"/,
   );
 });
+
+const valid = { listen: ":1", backends: ["a:1"] };
+const noop = (): undefined => undefined;
+
+test("no options object at all is one line naming options, not a crash", (t) => {
+  const expected = "options: expected an object with listen and backends, got ";
+  t.is(errorOf(undefined), `${expected}undefined`);
+  t.is(errorOf(null), `${expected}null`);
+  t.is(errorOf("127.0.0.1:0"), `${expected}"127.0.0.1:0"`);
+  t.is(errorOf([":1", "a:1"]), `${expected}an array`);
+});
+
+test("NaN and Infinity durations are named as such, not as null", (t) => {
+  const expected = 'expected a finite number of milliseconds or a duration like "5s", got';
+  t.is(errorOf({ ...valid, probeDelay: NaN }), `options.probeDelay: ${expected} NaN`);
+  t.is(
+    errorOf({ ...valid, connectTimeout: Infinity }),
+    `options.connectTimeout: ${expected} Infinity`,
+  );
+  t.is(
+    errorOf({ ...valid, statsInterval: -Infinity }),
+    `options.statsInterval: ${expected} -Infinity`,
+  );
+  t.is(errorOf({ ...valid, drainTimeout: "5s" }), "decoded without error");
+  t.is(
+    errorOf({ ...valid, drainTimeout: -1 }),
+    "options.drainTimeout: must not be negative, got -1",
+  );
+});
+
+test("unknown keys are errors, with a suggestion for near misses", (t) => {
+  t.is(
+    errorOf({ ...valid, probe_delay: "5s" }),
+    "options.probe_delay: unknown option (did you mean probeDelay?)",
+  );
+  t.is(
+    errorOf({ ...valid, ConnectTimeout: "5s" }),
+    "options.ConnectTimeout: unknown option (did you mean connectTimeout?)",
+  );
+  t.is(
+    errorOf({ ...valid, "stats-interval": "5s" }),
+    "options.stats-interval: unknown option (did you mean statsInterval?)",
+  );
+  t.is(
+    errorOf({ ...valid, probeDelayMs: 5 }),
+    "options.probeDelayMs: unknown option (did you mean probeDelay?)",
+  );
+  t.is(
+    errorOf({ ...valid, colour: "blue" }),
+    "options.colour: unknown option (known options: listen, backends, connectTimeout, probeDelay," +
+      " statsInterval, drainTimeout, route, probe, logger, scheduler)",
+  );
+  // A misspelt required key: both the key and what is missing.
+  t.is(
+    errorOf({ listen: ":1", backend: ["a:1"] }),
+    [
+      'options.backends: expected a non-empty array of backend addresses like "host:port", got undefined',
+      "options.backend: unknown option (did you mean backends?)",
+    ].join("\n"),
+  );
+});
+
+test("a logger needs debug, info, warn and error functions; debugEnabled is a boolean when given", (t) => {
+  t.is(
+    errorOf({ ...valid, logger: 42 }),
+    "options.logger: expected a logger with debug, info, warn and error functions, got 42",
+  );
+  t.is(
+    errorOf({ ...valid, logger: {} }),
+    "options.logger: expected a logger with debug, info, warn and error functions, got {}",
+  );
+  t.is(
+    errorOf({ ...valid, logger: { debug: noop, info: noop, error: noop } }),
+    "options.logger.warn: expected a function, got undefined",
+  );
+  t.is(
+    errorOf({ ...valid, logger: { debug: noop, info: noop, warn: "loud", error: noop } }),
+    'options.logger.warn: expected a function, got "loud"',
+  );
+  t.is(
+    errorOf({
+      ...valid,
+      logger: { debug: noop, info: noop, warn: noop, error: noop, debugEnabled: "yes" },
+    }),
+    'options.logger.debugEnabled: expected a boolean, got "yes"',
+  );
+  t.is(
+    errorOf({ ...valid, logger: { debug: noop, info: noop, warn: noop, error: noop } }),
+    "decoded without error",
+  );
+});
+
+test("a scheduler needs now and schedule functions", (t) => {
+  t.is(
+    errorOf({ ...valid, scheduler: "async" }),
+    'options.scheduler: expected an RxJS scheduler with now and schedule functions, got "async"',
+  );
+  t.is(
+    errorOf({ ...valid, scheduler: { now: () => 0 } }),
+    "options.scheduler.schedule: expected a function, got undefined",
+  );
+});
+
+test("route and probe must be functions", (t) => {
+  t.is(
+    errorOf({ ...valid, route: "first" }),
+    'options.route: expected a function (health$) => Observable<Route>, got "first"',
+  );
+  t.is(
+    errorOf({ ...valid, probe: { tcp: true } }),
+    'options.probe: expected a function (backend) => Observable<ProbeResult>, got {"tcp":true}',
+  );
+});
+
+test("backends must be an array of address strings; each bad entry names its index", (t) => {
+  const expected =
+    'options.backends: expected a non-empty array of backend addresses like "host:port"';
+  t.is(errorOf({ listen: ":1", backends: "a:1" }), `${expected}, got "a:1"`);
+  t.is(errorOf({ listen: ":1", backends: { 0: "a:1" } }), `${expected}, got {"0":"a:1"}`);
+  t.is(
+    errorOf({ listen: ":1", backends: ["a:1", 5, null] }),
+    [
+      'options.backends[1]: expected a backend address like "host:port", got 5',
+      'options.backends[2]: expected a backend address like "host:port", got null',
+    ].join("\n"),
+  );
+});
+
+test("listen is an address string or a port number from 0 to 65535", (t) => {
+  const port = "options.listen: expected a port number from 0 to 65535, got";
+  t.is(errorOf({ ...valid, listen: 70000 }), `${port} 70000`);
+  t.is(errorOf({ ...valid, listen: -1 }), `${port} -1`);
+  t.is(errorOf({ ...valid, listen: 1.5 }), `${port} 1.5`);
+  t.is(errorOf({ ...valid, listen: NaN }), `${port} NaN`);
+  t.is(
+    errorOf({ ...valid, listen: true }),
+    'options.listen: expected a listen address like "host:port", got true',
+  );
+  t.is(errorOf({ ...valid, listen: 65535 }), "decoded without error");
+});
+
+test("every problem is reported at once, zero durations included", (t) => {
+  t.is(
+    errorOf({ listen: "nowhere", backends: ["a:1"], connectTimeout: 0, probeDelay: "0s" }),
+    [
+      'options.listen: invalid listen address "nowhere": missing port',
+      "options.connectTimeout: must be greater than zero, got 0",
+      'options.probeDelay: must be greater than zero, got "0s"',
+    ].join("\n"),
+  );
+});
+
+test("keys that name Object.prototype members are unknown options, not crashes", (t) => {
+  t.regex(
+    errorOf({ ...valid, toString: "x" }),
+    /^options\.toString: unknown option \(known options: /,
+  );
+  t.regex(
+    errorOf(JSON.parse('{"listen":":1","backends":["a:1"],"__proto__":1}')),
+    /^options\.__proto__: unknown option/,
+  );
+});
+
+test("problems follow the order the options were written, missing required keys first", (t) => {
+  t.is(
+    errorOf({ probeDelay: "soon", backends: [], logger: 1 }),
+    [
+      'options.listen: expected a listen address like "host:port", got undefined',
+      'options.probeDelay: invalid duration "soon"',
+      "options.backends: at least one backend is needed",
+      "options.logger: expected a logger with debug, info, warn and error functions, got 1",
+    ].join("\n"),
+  );
+});
+
+test("optional keys may be given as undefined", (t) => {
+  t.is(
+    errorOf({ ...valid, probeDelay: undefined, logger: undefined, route: undefined }),
+    "decoded without error",
+  );
+});

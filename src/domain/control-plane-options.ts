@@ -1,0 +1,50 @@
+import * as E from "fp-ts/lib/Either.js";
+import { pipe } from "fp-ts/lib/function.js";
+import type { SchedulerLike } from "rxjs";
+import type { Probe } from "../streams/probe-schedule.js";
+import type { RoutePolicy } from "../streams/route-policies.js";
+import type { Address } from "./backend.js";
+import { defaults } from "./defaults.js";
+import type { Logger } from "./logger.js";
+import { optionsDecoder } from "./option-codecs.js";
+import { proxyOptionCodecs } from "./proxy-options.js";
+
+/** The socket-less control plane's options, decoded; code options absent mean the default. */
+export interface ControlPlaneSettings {
+  readonly backends: ReadonlyArray<Address>;
+  readonly backendLabels: ReadonlyArray<string>;
+  readonly connectTimeoutMs: number;
+  readonly probeDelayMs: number;
+  readonly statsIntervalMs: number;
+  readonly route?: RoutePolicy | undefined;
+  readonly probe?: Probe | undefined;
+  readonly logger?: Logger | undefined;
+  readonly scheduler?: SchedulerLike | undefined;
+}
+
+// The proxy's own codecs for the keys that do not need sockets: the same rules, the same lines.
+const { backends, probe, route, logger, scheduler, connectTimeout, probeDelay, statsInterval } =
+  proxyOptionCodecs;
+const decodeData = optionsDecoder(
+  { backends },
+  { probe, route, logger, scheduler, connectTimeout, probeDelay, statsInterval },
+);
+
+/** Decodes createControlPlane's options; on failure, one line per problem. */
+export const decodeControlPlaneOptions = (
+  input: unknown,
+): E.Either<ReadonlyArray<string>, ControlPlaneSettings> =>
+  pipe(
+    decodeData(input),
+    E.map((data) => ({
+      backends: data.backends,
+      backendLabels: (input as { backends: ReadonlyArray<string> }).backends.slice(),
+      connectTimeoutMs: data.connectTimeout ?? defaults.connectTimeoutMs,
+      probeDelayMs: data.probeDelay ?? defaults.probeDelayMs,
+      statsIntervalMs: data.statsInterval ?? defaults.statsIntervalMs,
+      route: data.route,
+      probe: data.probe,
+      logger: data.logger,
+      scheduler: data.scheduler,
+    })),
+  );
