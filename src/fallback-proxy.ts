@@ -38,8 +38,9 @@ export interface FallbackProxy {
 export const startFallbackProxy = (config: ProxyConfig): FallbackProxy => {
   const { logger, scheduler } = config;
   const backends = makeBackends(config.backends, config.backendLabels);
-  for (const backend of backends) logger.info(`Backend ${backend.label} added`);
+  // First, as it may refuse the route policy before anything starts.
   const control = startControlPlane({ ...config, backends });
+  for (const backend of backends) logger.info(`Backend ${backend.label} added`);
   const relay = startRelayServer({
     listen: config.listen,
     connectTimeoutMs: config.connectTimeoutMs,

@@ -136,3 +136,29 @@ for (const [title, optionsWith, expected] of cases) {
     },
   );
 }
+
+test.serial(
+  "a route policy that returns an array: InvalidOptionsError before anything starts",
+  async (t) => {
+    const spies = { logger: spyLogger(), scheduler: spyScheduler() };
+    const before = serversAndTimers();
+    const error = t.throws(
+      () =>
+        createFallbackProxy({
+          listen: "127.0.0.1:0",
+          backends: ["a:1"],
+          ...spies,
+          route: (() => []) as unknown as FallbackProxyOptions["route"],
+        }),
+      { instanceOf: InvalidOptionsError },
+    );
+    t.is(
+      error?.message,
+      "options.route: a policy must return an Observable of routes, got an array",
+    );
+    t.deepEqual(spies.logger.lines, []);
+    t.is(spies.scheduler.scheduled, 0);
+    await nextTurn();
+    t.is(serversAndTimers(), before);
+  },
+);
