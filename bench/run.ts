@@ -5,8 +5,8 @@
  *
  * Loopback only; every load is bounded in count and time; every child is killed on exit.
  */
-import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -23,7 +23,7 @@ import {
   summarize,
   textTable,
 } from "./lib/report.js";
-import { PEER_DEFS, type PeerDef } from "./peers/peers.js";
+import { PEER_DEFS, type PeerDef, baselineCli } from "./peers/peers.js";
 import { bulk1, bulk8 } from "./scenarios/bulk.js";
 import { failover } from "./scenarios/failover.js";
 import { churn, rps } from "./scenarios/http.js";
@@ -83,6 +83,28 @@ const reexec = (options: Options): void => {
 
 const rotate = <T>(items: ReadonlyArray<T>, by: number): T[] =>
   items.map((_, i) => items[(i + by) % items.length] as T);
+
+/**
+ * The order of the peers in a round: rotated, so no peer always goes first; and tcp-fallback goes
+ * before its baseline in even rounds, after it in odd ones.
+ */
+const roundOrder = (peers: ReadonlyArray<PeerDef>, round: number): PeerDef[] => {
+  const order = rotate(peers, round);
+  const own = order.findIndex((p) => p.name === "tcp-fallback");
+  const base = order.findIndex((p) => p.name === "baseline");
+  if (own >= 0 && base >= 0 && own < base !== (round % 2 === 0))
+    [order[own], order[base]] = [order[base] as PeerDef, order[own] as PeerDef];
+  return order;
+};
+
+/** Which build the baseline is, for the notes: its git commit, when it is a git checkout. */
+const describeBaseline = (dir: string): string => {
+  const git = spawnSync("git", ["-C", dir, "describe", "--always", "--dirty"], {
+    encoding: "utf8",
+  });
+  const commit = git.status === 0 ? git.stdout.trim() : "";
+  return commit === "" ? dir : `${dir} (commit ${commit})`;
+};
 
 const main = async (options: Options): Promise<void> => {
   const startedAt = Date.now();
@@ -169,7 +191,7 @@ const main = async (options: Options): Promise<void> => {
     try {
       for (let round = 0; round < options.rounds; round++) {
         // Alternate the order so no peer always goes first (warm caches, thermal state).
-        for (const peer of rotate(taking, round)) {
+        for (const peer of roundOrder(taking, round)) {
           let measurement: Measurement;
           try {
             const outcome = await prepared.measure(peer, round);
@@ -208,6 +230,12 @@ const main = async (options: Options): Promise<void> => {
   const peerNames: PeerName[] = peers.map((p) => p.name);
   const rows = summarize(infos, peerNames, measurements);
   notes.push(...standingNotes(infos, peerNames));
+  if (options.baseline !== undefined)
+    notes.push(
+      `× baseline: tcp-fallback's median divided by the baseline's from the same run (same ` +
+        `flags, higher is better for rates, lower for ms, KiB and failures); baseline: ` +
+        `${describeBaseline(options.baseline)}.`,
+    );
   const results: Results = {
     schema: "tcp-fallback-bench/1",
     machine,
@@ -217,6 +245,7 @@ const main = async (options: Options): Promise<void> => {
       scenarios: options.scenarios,
       peers: options.peers,
       tfArgs: options.tfArgs,
+      baseline: options.baseline,
       smoke: options.smoke,
       unpinned: options.unpinned,
       idleConnections,
@@ -297,6 +326,12 @@ try {
 if (options.help) {
   process.stdout.write(USAGE);
   process.exit(0);
+}
+if (options.baseline !== undefined && !existsSync(baselineCli(options.baseline))) {
+  process.stderr.write(
+    `bench: --baseline: no ${baselineCli(options.baseline)} (run npm run build in ${options.baseline})\n`,
+  );
+  process.exit(2);
 }
 if (ensureFdLimit(options) === "reexec") reexec(options);
 else

@@ -1,18 +1,22 @@
 /** The harness's command line. */
+import { resolve } from "node:path";
 
 export const SCENARIOS = ["bulk1", "bulk8", "rps", "churn", "idle", "failover"] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export const PEERS = ["direct", "haproxy", "socat", "naive", "tcp-fallback"] as const;
-export type PeerName = (typeof PEERS)[number];
+/** "baseline" is not chosen with --peers: --baseline DIR adds it. */
+export type PeerName = (typeof PEERS)[number] | "baseline";
 
 export interface Options {
   readonly rounds: number;
   readonly seconds: number;
   readonly scenarios: ReadonlyArray<ScenarioName>;
   readonly peers: ReadonlyArray<PeerName>;
-  /** Extra arguments for tcp-fallback, put before its addresses. */
+  /** Extra arguments for tcp-fallback (and the baseline), put before its addresses. */
   readonly tfArgs: ReadonlyArray<string>;
+  /** Absolute path of another built checkout of tcp-fallback, measured as peer "baseline". */
+  readonly baseline: string | undefined;
   readonly smoke: boolean;
   readonly unpinned: boolean;
   readonly idleConnections: number;
@@ -28,6 +32,8 @@ export const USAGE = `Usage: node dist/bench/run.js [options]
   --scenarios a,b        of ${SCENARIOS.join(",")} (default all)
   --peers a,b            of ${PEERS.join(",")} (default all; smoke direct,naive,tcp-fallback)
   --tf-args "..."        extra arguments for tcp-fallback, e.g. --tf-args="--workers=2"
+  --baseline DIR         also measure another built checkout of tcp-fallback (DIR/dist/src/cli.js)
+                         as peer "baseline", with the same --tf-args, e.g. the previous release
   --smoke                a seconds-long check that the harness runs end to end
   --unpinned             no taskset (for multi-process measurements)
   --idle-connections N   connections held in the idle scenario (default 5000; smoke 100)
@@ -65,6 +71,7 @@ export const parseOptions = (argv: ReadonlyArray<string>): Options => {
     "--scenarios",
     "--peers",
     "--tf-args",
+    "--baseline",
     "--idle-connections",
     "--out",
   ]);
@@ -86,17 +93,21 @@ export const parseOptions = (argv: ReadonlyArray<string>): Options => {
   const scenarios = get("--scenarios");
   const peers = get("--peers");
   const idle = get("--idle-connections");
+  const baseline = get("--baseline");
+  if (baseline === "") throw new Error("--baseline: empty path");
+  const chosen: PeerName[] =
+    peers === undefined
+      ? smoke
+        ? ["direct", "naive", "tcp-fallback"]
+        : [...PEERS]
+      : list(peers, PEERS, "--peers");
   return {
     rounds: rounds === undefined ? (smoke ? 1 : 3) : positive(rounds, "--rounds", true),
     seconds: seconds === undefined ? (smoke ? 0.5 : 3) : positive(seconds, "--seconds", false),
     scenarios: scenarios === undefined ? [...SCENARIOS] : list(scenarios, SCENARIOS, "--scenarios"),
-    peers:
-      peers === undefined
-        ? smoke
-          ? ["direct", "naive", "tcp-fallback"]
-          : [...PEERS]
-        : list(peers, PEERS, "--peers"),
+    peers: baseline === undefined ? chosen : [...chosen, "baseline"],
     tfArgs: (get("--tf-args") ?? "").split(/\s+/).filter((arg) => arg !== ""),
+    baseline: baseline === undefined ? undefined : resolve(baseline),
     smoke,
     unpinned: given.has("--unpinned"),
     idleConnections:

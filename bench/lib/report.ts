@@ -37,6 +37,8 @@ export interface Row {
   readonly vsDirect: number | null;
   /** median / haproxy's median of the same run. */
   readonly vsHaproxy: number | null;
+  /** tcp-fallback's rows only: median / the baseline's median of the same run. */
+  readonly vsBaseline: number | null;
   /** Median CPU seconds the proxy used per measurement (headline metric only). */
   readonly cpuSeconds: number | null;
   /** Median of figure / (cpu seconds / wall seconds): the rate one fully used core would give. */
@@ -93,7 +95,7 @@ export const summarize = (
     if (scenario.skipped !== null) continue;
     scenario.metrics.forEach((metric, index) => {
       const medians = new Map<PeerName, number | null>();
-      const partial: Array<Omit<Row, "vsDirect" | "vsHaproxy">> = [];
+      const partial: Array<Omit<Row, "vsDirect" | "vsHaproxy" | "vsBaseline">> = [];
       for (const peer of peers) {
         if (scenario.notApplicable[peer] !== undefined) continue;
         const own = measurements.filter((m) => m.scenario === scenario.name && m.peer === peer);
@@ -132,6 +134,8 @@ export const summarize = (
           ...row,
           vsDirect: ratio(row.median, medians.get("direct")),
           vsHaproxy: ratio(row.median, medians.get("haproxy")),
+          vsBaseline:
+            row.peer === "tcp-fallback" ? ratio(row.median, medians.get("baseline")) : null,
         });
     });
   }
@@ -162,23 +166,42 @@ const HEADER = [
   "CPU s",
   "per core",
 ];
+const BASELINE_COLUMN = "× baseline";
+/** Where "× baseline" goes, when the run has a baseline: after "× haproxy". */
+const BASELINE_AT = HEADER.indexOf("× haproxy") + 1;
 
-const cells = (row: Row): string[] => [
-  row.scenario,
-  row.label,
-  row.peer,
-  row.median === null ? (row.errors > 0 ? "error" : "none") : formatNumber(row.median),
-  row.min === null ? "–" : `${formatNumber(row.min)}–${formatNumber(row.max)}`,
-  formatRatio(row.vsDirect),
-  formatRatio(row.vsHaproxy),
-  row.cpuSeconds === null ? "" : row.cpuSeconds.toFixed(2),
-  row.perCore === null ? "" : formatNumber(row.perCore),
-];
+/** The "× baseline" column only appears in runs that measured a baseline. */
+const hasBaseline = (rows: ReadonlyArray<Row>): boolean => rows.some((r) => r.peer === "baseline");
+
+const withBaseline = (line: ReadonlyArray<string>, cell: string, shown: boolean): string[] =>
+  shown ? [...line.slice(0, BASELINE_AT), cell, ...line.slice(BASELINE_AT)] : [...line];
+
+const header = (shown: boolean): string[] => withBaseline(HEADER, BASELINE_COLUMN, shown);
+
+const cells = (row: Row, shown: boolean): string[] =>
+  withBaseline(
+    [
+      row.scenario,
+      row.label,
+      row.peer,
+      row.median === null ? (row.errors > 0 ? "error" : "none") : formatNumber(row.median),
+      row.min === null ? "–" : `${formatNumber(row.min)}–${formatNumber(row.max)}`,
+      formatRatio(row.vsDirect),
+      formatRatio(row.vsHaproxy),
+      row.cpuSeconds === null ? "" : row.cpuSeconds.toFixed(2),
+      row.perCore === null ? "" : formatNumber(row.perCore),
+    ],
+    row.peer === "tcp-fallback" ? formatRatio(row.vsBaseline) : "",
+    shown,
+  );
 
 /** A plain aligned table for the terminal. */
 export const textTable = (rows: ReadonlyArray<Row>): string => {
-  const table = [HEADER, ...rows.map(cells)];
-  const widths = HEADER.map((_, i) => Math.max(...table.map((line) => (line[i] ?? "").length)));
+  const shown = hasBaseline(rows);
+  const table = [header(shown), ...rows.map((row) => cells(row, shown))];
+  const widths = header(shown).map((_, i) =>
+    Math.max(...table.map((line) => (line[i] ?? "").length)),
+  );
   return table
     .map((line) =>
       line
@@ -199,6 +222,7 @@ const describeRun = (results: Results): string => {
       ? "proxy pinned to CPU 0, load generator and backends to CPU 1"
       : "no CPU pinning") +
     (options.tfArgs.length > 0 ? `; tcp-fallback ${options.tfArgs.join(" ")}` : "") +
+    (options.baseline === undefined ? "" : `; baseline: tcp-fallback from ${options.baseline}`) +
     "."
   );
 };
@@ -206,12 +230,13 @@ const describeRun = (results: Results): string => {
 /** Markdown for the README (to be run through prettier by the caller). */
 export const markdown = (results: Results): string => {
   const line = (values: ReadonlyArray<string>): string => `| ${values.join(" | ")} |`;
+  const shown = hasBaseline(results.rows);
   return [
     describeRun(results),
     "",
-    line(HEADER),
-    line(HEADER.map((_, i) => (i < 3 ? "---" : "--:"))),
-    ...results.rows.map((row) => line(cells(row))),
+    line(header(shown)),
+    line(header(shown).map((_, i) => (i < 3 ? "---" : "--:"))),
+    ...results.rows.map((row) => line(cells(row, shown))),
     "",
     ...results.notes.map((note) => `- ${note}`),
     "",

@@ -1,6 +1,6 @@
 /**
  * The peers measured side by side: no proxy at all (the limit), HAProxy, socat, a naive Node
- * proxy, and tcp-fallback. Each proxy listens on a free loopback port in front of a primary and,
+ * proxy, tcp-fallback, and optionally another build of tcp-fallback (the baseline). Each proxy listens on a free loopback port in front of a primary and,
  * where it has the notion, a fallback backend.
  */
 import { writeFileSync } from "node:fs";
@@ -74,6 +74,35 @@ const haproxyConfig = (port: number, backends: Backends, maxconn: number): strin
     "",
   ].join("\n");
 
+/** The CLI of another built checkout, given with --baseline. */
+export const baselineCli = (dir: string): string => join(dir, "dist", "src", "cli.js");
+
+/** tcp-fallback, this checkout's or the baseline's, with the same flags. */
+const tcpFallbackPeer = (
+  name: "tcp-fallback" | "baseline",
+  cli: (ctx: Context) => string,
+): PeerDef => ({
+  name,
+  tool: null,
+  hasFallback: true,
+  isProxy: true,
+  start: async (ctx, backends) => {
+    const port = await freePort();
+    // Run as the installed command runs: the file itself, with the node flags of its first line.
+    return launch(ctx, name, port, cli(ctx), [
+      "-quiet",
+      "-stats=0",
+      // The same detection budget as HAProxy's `inter 1s` and `timeout connect 1s`.
+      "-probe-delay=1s",
+      "-timeout=1s",
+      ...ctx.options.tfArgs,
+      `${HOST}:${port}`,
+      `${HOST}:${backends.primary}`,
+      `${HOST}:${backends.fallback}`,
+    ]);
+  },
+});
+
 export const PEER_DEFS: ReadonlyArray<PeerDef> = [
   {
     name: "direct",
@@ -129,25 +158,9 @@ export const PEER_DEFS: ReadonlyArray<PeerDef> = [
       ]);
     },
   },
-  {
-    name: "tcp-fallback",
-    tool: null,
-    hasFallback: true,
-    isProxy: true,
-    start: async (ctx, backends) => {
-      const port = await freePort();
-      // Run as the installed command runs: the file itself, with the node flags of its first line.
-      return launch(ctx, "tcp-fallback", port, cliPath, [
-        "-quiet",
-        "-stats=0",
-        // The same detection budget as HAProxy's `inter 1s` and `timeout connect 1s`.
-        "-probe-delay=1s",
-        "-timeout=1s",
-        ...ctx.options.tfArgs,
-        `${HOST}:${port}`,
-        `${HOST}:${backends.primary}`,
-        `${HOST}:${backends.fallback}`,
-      ]);
-    },
-  },
+  tcpFallbackPeer("tcp-fallback", () => cliPath),
+  tcpFallbackPeer("baseline", (ctx) => {
+    if (ctx.options.baseline === undefined) throw new Error("no --baseline given");
+    return baselineCli(ctx.options.baseline);
+  }),
 ];

@@ -21,15 +21,35 @@ const levelOf = (settings: LogSettings): LogLevelName | "silent" =>
   settings.quiet ? "silent" : settings.debug ? "debug" : "info";
 
 /**
+ * The syslog sink, loaded only when asked for: it needs unix-dgram, an optional dependency with a
+ * native module that may not be installed (or may have failed to build).
+ */
+const loadSyslogSink = async (): Promise<typeof import("./log/syslog-sink.js")> => {
+  try {
+    return await import("./log/syslog-sink.js");
+  } catch (error) {
+    const { code, message } = error as { code?: unknown; message?: unknown };
+    const firstLine = (String(message).split("\n")[0] ?? "").replace(/:\s*$/, "");
+    throw new Error(
+      code === "ERR_MODULE_NOT_FOUND" && String(message).includes("'unix-dgram'")
+        ? "-syslog needs the optional package unix-dgram, which is not installed " +
+            "(npm install unix-dgram; it builds a native module with python3, make and a C++ compiler)"
+        : `-syslog needs the optional package unix-dgram, which failed to load: ${firstLine} ` +
+            "(npm rebuild unix-dgram)",
+      { cause: error },
+    );
+  }
+};
+
+/**
  * Picks the sink the flags ask for: syslog, a log file, or stderr. Rejects with a message naming
- * the file or socket when it cannot be opened.
+ * the file or socket when it cannot be opened, or the package -syslog needs when it is missing.
  */
 export const setUpLogging = async (settings: LogSettings): Promise<LogSetup> => {
   const sink = settings.quiet
     ? streamSink(process.stderr)
     : settings.syslog
-      ? // Loaded only when asked for: it brings a native module.
-        await (await import("./log/syslog-sink.js")).openSyslogSink(settings.syslogSocket)
+      ? await (await loadSyslogSink()).openSyslogSink(settings.syslogSocket)
       : settings.logfile !== undefined
         ? await openFileSink(settings.logfile)
         : streamSink(process.stderr);
