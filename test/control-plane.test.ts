@@ -1,4 +1,5 @@
 import test from "ava";
+import { readFileSync } from "node:fs";
 import { NEVER, type Observable, map } from "rxjs";
 import { TestScheduler } from "rxjs/testing";
 import {
@@ -120,4 +121,23 @@ test("createControlPlane checks its options as createFallbackProxy does, and rej
     'options.probeDelay: expected a finite number of milliseconds or a duration like "5s", got NaN',
     "options.listen: unknown option (known options: backends, probe, route, logger, scheduler, connectTimeout, probeDelay, statsInterval)",
   ]);
+});
+
+test("the README's virtual-time example is the first test of this file", (t) => {
+  const runBlock = (text: string): string => {
+    const lines = text.split("\n");
+    const start = lines.findIndex((line) =>
+      line.includes("scheduler.run(({ cold, expectObservable })"),
+    );
+    const end = lines.findIndex((line, i) => i > start && line.includes("control.stop(), 60_000"));
+    return lines
+      .slice(start, end + 1)
+      .map((line) => line.trim())
+      .join("\n");
+  };
+  const readme = readFileSync("README.md", "utf8");
+  const example = readme.slice(readme.indexOf("### Control plane without sockets"));
+  const block = runBlock(example);
+  t.true(block.length > 200);
+  t.is(block, runBlock(readFileSync("test/control-plane.test.ts", "utf8")));
 });
