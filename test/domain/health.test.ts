@@ -118,3 +118,11 @@ test("a traffic tally adds many connections' counters in one step and never chan
   t.false(state.backends[0]?.up);
   t.is(state.backends[0]?.lastUsed, 1);
 });
+test("clients refused for a local reason count as refused; no backend changes, nothing to announce", (t) => {
+  const before = initialHealth(backends);
+  const event: HealthEvent = { type: "refused-locally", count: 3, reason: "EMFILE", at: 100 };
+  const after = reduceHealth(before, event);
+  t.is(after.totals.refused, 3);
+  t.is(after.backends, before.backends);
+  t.deepEqual(transitionsOf(before, event), []);
+});
