@@ -7,7 +7,33 @@ const ignoreError = (): void => undefined;
 
 export type DialOutcome =
   | { readonly ok: true; readonly socket: Socket }
-  | { readonly ok: false; readonly reason: string; readonly aborted: boolean };
+  | {
+      readonly ok: false;
+      readonly reason: string;
+      readonly aborted: boolean;
+      /** This host ran out of something (descriptors, buffers, ports): no verdict on the backend. */
+      readonly local: boolean;
+    };
+
+/** Errors that say this host is short of a resource, whatever the backend: what it lacks. */
+const localShortages: ReadonlyMap<string, string> = new Map([
+  ["EMFILE", "too many open files in this process"],
+  ["ENFILE", "too many open files in the system"],
+  ["ENOBUFS", "no buffer space"],
+  ["EADDRNOTAVAIL", "no local address or port free"],
+  ["ENOMEM", "out of memory"],
+]);
+
+export const isLocalDialError = (error: NodeJS.ErrnoException): boolean =>
+  localShortages.has(error.code ?? "");
+
+/** Node's message for a local failure names no peer ("- Local (undefined:undefined)"): say what is short. */
+const failedWith = (error: NodeJS.ErrnoException): DialOutcome => {
+  const shortage = localShortages.get(error.code ?? "");
+  if (shortage === undefined)
+    return { ok: false, reason: error.message, aborted: false, local: false };
+  return { ok: false, reason: `${shortage} (${error.code})`, aborted: false, local: true };
+};
 
 /**
  * Opens a TCP connection, giving up after `timeoutMs`. The hostname is resolved on every dial,
@@ -59,12 +85,13 @@ export const dialWithTimeout = (
       ok: false,
       reason: `connect timeout after ${formatDuration(timeoutMs)}`,
       aborted: false,
+      local: false,
     });
   };
-  const onClose = (): void => settle({ ok: false, reason: "connect aborted", aborted: true });
+  const onClose = (): void =>
+    settle({ ok: false, reason: "connect aborted", aborted: true, local: false });
   // An unhandled 'error' would crash the process: a listener is attached before anything else.
-  const onError = (error: Error): void =>
-    settle({ ok: false, reason: error.message, aborted: false });
+  const onError = (error: Error): void => settle(failedWith(error));
   socket.on("error", onError);
   socket.once("connect", onConnect);
   socket.once("timeout", onTimeout);

@@ -1,15 +1,21 @@
 import { Observable } from "rxjs";
-import type { Probe, ProbeResult } from "../streams/probe-schedule.js";
+import type { Backend } from "../domain/backend.js";
+import type { ProbeResult } from "../streams/probe-schedule.js";
 import { dialWithTimeout } from "./dialer.js";
 
-/** A health check that passes when a TCP connect succeeds within `timeoutMs`. */
+/**
+ * A health check that passes when a TCP connect succeeds within `timeoutMs`. A dial that fails
+ * for a local reason completes without a result: the backend keeps its state until the next check.
+ */
 export const tcpConnectProbe =
-  (timeoutMs: number): Probe =>
-  (backend) =>
+  (timeoutMs: number) =>
+  (backend: Backend): Observable<ProbeResult> =>
     new Observable<ProbeResult>((subscriber) => {
       const socket = dialWithTimeout(backend.address, timeoutMs, (outcome) => {
         if (outcome.ok) outcome.socket.destroy();
         else if (outcome.aborted) return;
+        // Out of descriptors (or ports...) here says nothing about the backend: no verdict.
+        else if (outcome.local) return subscriber.complete();
         subscriber.next(outcome.ok ? { ok: true } : { ok: false, reason: outcome.reason });
         subscriber.complete();
       });

@@ -5,6 +5,7 @@ import type { HealthEvent } from "../domain/health.js";
 import type { Logger } from "../domain/logger.js";
 import type { Route } from "../domain/route.js";
 import { boundAddress, listen } from "./listener.js";
+import { LocalFailureLog } from "./local-failure-log.js";
 import { setLongTimeout } from "./long-timeout.js";
 import { type RelayContext, relayClient } from "./relay.js";
 import { TrafficTally } from "./traffic-tally.js";
@@ -44,12 +45,14 @@ export const startRelayServer = (config: RelayServerConfig): RelayServer => {
     config.now,
     config.isUp ?? ((backend) => config.currentRoute().some((b) => b.index === backend)),
   );
+  const localFailures = new LocalFailureLog(logger);
   const context: RelayContext = {
     currentRoute: config.currentRoute,
     connectTimeoutMs: config.connectTimeoutMs,
     emit: tally.emit,
     now: config.now,
     logger,
+    localFailures,
     finished: (client) => {
       live.delete(client);
       if (live.size === 0) onIdle?.();
@@ -89,6 +92,7 @@ export const startRelayServer = (config: RelayServerConfig): RelayServer => {
     await stopped;
     // Final stats must count every connection.
     tally.flush();
+    localFailures.flush();
   };
 
   return { listening, drain };

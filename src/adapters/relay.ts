@@ -5,6 +5,7 @@ import type { HealthEvent } from "../domain/health.js";
 import type { Logger } from "../domain/logger.js";
 import type { Route } from "../domain/route.js";
 import { type DialOutcome, dialWithTimeout } from "./dialer.js";
+import type { LocalFailureLog } from "./local-failure-log.js";
 
 export interface RelayContext {
   /** The current route, read synchronously for each dial (a cached value, not a subscription). */
@@ -14,6 +15,8 @@ export interface RelayContext {
   readonly emit: (event: HealthEvent) => void;
   readonly now: () => number;
   readonly logger: Logger;
+  /** Where dials that failed for a local reason are logged, without a line per client. */
+  readonly localFailures: Pick<LocalFailureLog, "record">;
   /** Called once per client when the relay is over and every event about it has been emitted. */
   readonly finished: (client: Socket) => void;
 }
@@ -70,6 +73,10 @@ class Relay {
     if (!outcome.ok) {
       // The client left while we dialed: not the backend's fault.
       if (outcome.aborted || client.destroyed) return;
+      if (outcome.local) {
+        this.refuseLocally(outcome.reason);
+        return;
+      }
       ctx.emit({
         type: "connect-failed",
         backend: backend.index,
@@ -87,6 +94,19 @@ class Relay {
     client.removeListener("close", onClientGoneWhileDialing);
     ctx.emit({ type: "connected", backend: backend.index, at: ctx.now() });
     this.relay(server);
+  }
+
+  /**
+   * This host is short of descriptors (or ports, buffers): no backend is to blame, and the next
+   * one would fail the same way. The client is closed; health stays as it is.
+   */
+  refuseLocally(reason: string): void {
+    const { ctx, client } = this;
+    client.removeListener("close", onClientGoneWhileDialing);
+    ctx.emit({ type: "refused-locally", count: 1, reason, at: ctx.now() });
+    ctx.localFailures.record((this.backend as Backend).label, reason);
+    client.destroy();
+    ctx.finished(client);
   }
 
   /**

@@ -11,12 +11,15 @@ interface MutableDelta {
 
 /**
  * Sums connection counters (accepted, connected, closed, bytes) between two turns of the event
- * loop and hands them on as one "traffic" event; everything that may change health goes on at
- * once, after the counters before it. Per connection this is a few additions instead of three
+ * loop and hands them on as one "traffic" event (and clients refused for a local reason as one
+ * "refused-locally"); everything that may change health goes on at once, after the counters
+ * before it. Per connection this is a few additions instead of three
  * steps of the health stream.
  */
 export class TrafficTally {
   private accepted = 0;
+  private refusedLocally = 0;
+  private lastLocalReason = "";
   private readonly deltas = new Map<number, MutableDelta>();
   private scheduled = false;
 
@@ -39,6 +42,11 @@ export class TrafficTally {
         d.bytesOut += event.bytesOut;
         return this.schedule();
       }
+      case "refused-locally":
+        // Out of descriptors, every client fails this way: a storm of them is one event per turn.
+        this.refusedLocally += event.count;
+        this.lastLocalReason = event.reason;
+        return this.schedule();
       case "connected":
         // A connect to a backend believed down brings it back: that is news, not a counter.
         if (this.isUp(event.backend)) {
@@ -57,12 +65,23 @@ export class TrafficTally {
 
   /** Hands on what has been counted so far. */
   readonly flush = (): void => {
-    if (this.accepted === 0 && this.deltas.size === 0) return;
-    const backends: TrafficDelta[] = [...this.deltas.values()];
-    const accepted = this.accepted;
-    this.accepted = 0;
-    this.deltas.clear();
-    this.forward({ type: "traffic", accepted, backends, at: this.now() });
+    if (this.accepted !== 0 || this.deltas.size !== 0) {
+      const backends: TrafficDelta[] = [...this.deltas.values()];
+      const accepted = this.accepted;
+      this.accepted = 0;
+      this.deltas.clear();
+      this.forward({ type: "traffic", accepted, backends, at: this.now() });
+    }
+    if (this.refusedLocally !== 0) {
+      const count = this.refusedLocally;
+      this.refusedLocally = 0;
+      this.forward({
+        type: "refused-locally",
+        count,
+        reason: this.lastLocalReason,
+        at: this.now(),
+      });
+    }
   };
 
   private delta(backend: number): MutableDelta {

@@ -23,7 +23,7 @@ export interface BackendHealth {
 
 export interface Totals {
   readonly accepted: number;
-  /** Clients closed because no backend could take them. */
+  /** Clients closed because no backend could take them, or a local limit kept them from dialing. */
   readonly refused: number;
   readonly active: number;
 }
@@ -76,6 +76,16 @@ export type HealthEvent =
   | {
       readonly type: "probe-failed";
       readonly backend: number;
+      readonly reason: string;
+      readonly at: number;
+    }
+  /**
+   * Clients closed because a dial failed for a local reason (out of descriptors, ports,
+   * buffers): no backend is to blame, so health stays as it is; they count as refused.
+   */
+  | {
+      readonly type: "refused-locally";
+      readonly count: number;
       readonly reason: string;
       readonly at: number;
     };
@@ -200,6 +210,8 @@ export const reduceHealth = (state: HealthState, event: HealthEvent): HealthStat
         ...markUp(b, event.at),
         lastUsed: event.at,
       }));
+    case "refused-locally":
+      return { backends: state.backends, totals: { ...t, refused: t.refused + event.count } };
   }
 };
 

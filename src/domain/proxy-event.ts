@@ -87,5 +87,8 @@ export const transitionsOf = (
     case "traffic":
     case "closed":
       return none;
+    // Not the backends' news: the relay logs these itself, a warning and then counts.
+    case "refused-locally":
+      return none;
   }
 };

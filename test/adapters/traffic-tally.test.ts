@@ -53,3 +53,19 @@ test("flush hands on what was counted, and nothing when there is nothing", (t) =
   t.is(events.length, 1);
   t.is(events[0]?.type, "traffic");
 });
+
+test("clients refused for a local reason are summed per turn too, and change no backend", async (t) => {
+  const events: HealthEvent[] = [];
+  const tally = tallyInto(events, new Set([0]));
+  const emfile = "too many open files in this process (EMFILE)";
+  for (let at = 1; at <= 3; at++) {
+    tally.emit({ type: "accepted", at });
+    tally.emit({ type: "refused-locally", count: 1, reason: emfile, at });
+  }
+  t.deepEqual(events, []);
+  await nextTurn();
+  t.deepEqual(events, [
+    { type: "traffic", accepted: 3, backends: [], at: 100 },
+    { type: "refused-locally", count: 3, reason: emfile, at: 100 },
+  ]);
+});

@@ -133,3 +133,12 @@ test("upSince marks the rising edge: set at start and on recovery, cleared while
   // Staying up keeps the edge where it was.
   t.is(reduceHealth(back, { type: "probe-ok", backend: 0, at: 900 }).backends[0]?.upSince, 400);
 });
+
+test("clients refused for a local reason count as refused; no backend changes, nothing to announce", (t) => {
+  const before = initialHealth(backends);
+  const event: HealthEvent = { type: "refused-locally", count: 3, reason: "EMFILE", at: 100 };
+  const after = reduceHealth(before, event);
+  t.is(after.totals.refused, 3);
+  t.is(after.backends, before.backends);
+  t.deepEqual(transitionsOf(before, event), []);
+});

@@ -34,7 +34,8 @@ export const runWorker = (options: RunOptions, profile: CpuProfile | null): void
   let stopping = false;
   // The relay server already tallies counters per event-loop turn: each event goes on as it comes.
   const emit = (event: HealthEvent): void => {
-    // Don't wait for the primary's verdict to stop using a backend this worker saw fail.
+    // Don't wait for the primary's verdict to stop using a backend this worker saw fail. A dial
+    // that failed for a local reason (out of descriptors) is "refused-locally": no backend's fault.
     if (event.type === "connect-failed") route = route.filter((b) => b.index !== event.backend);
     send({ kind: "events", events: [event] });
   };
