@@ -4,8 +4,11 @@ import { makeBackends } from "./domain/backend.js";
 import { InvalidOptionsError } from "./domain/option-codecs.js";
 import { silentLogger } from "./domain/logger.js";
 import type { LoggerOption } from "./domain/option-codecs.js";
-import { decodeControlPlaneOptions } from "./domain/control-plane-options.js";
-import { type ControlPlane, startControlPlane } from "./control-plane.js";
+import {
+  type ControlPlaneSettings,
+  decodeControlPlaneOptions,
+} from "./domain/control-plane-options.js";
+import { type ControlPlane, type ControlPlaneConfig, startControlPlane } from "./control-plane.js";
 import type { Probe } from "./streams/probe-schedule.js";
 import { type RoutePolicy, firstHealthy } from "./streams/route-policies.js";
 
@@ -37,13 +40,22 @@ export interface ControlPlaneOptions {
 export const createControlPlane = (options: ControlPlaneOptions): ControlPlane => {
   const decoded = decodeControlPlaneOptions(options);
   if (E.isLeft(decoded)) throw new InvalidOptionsError(decoded.left);
-  const { route, logger, scheduler, probe, ...settings } = decoded.right;
+  const settings = withCodeDefaults(decoded.right);
   return startControlPlane({
     ...settings,
     backends: makeBackends(settings.backends, settings.backendLabels),
-    route: route ?? firstHealthy,
-    logger: logger ?? silentLogger,
-    scheduler: scheduler ?? asyncScheduler,
-    probe,
   });
 };
+
+/** The options that are code, with their defaults where the program gave none. */
+export const withCodeDefaults = <
+  T extends Omit<ControlPlaneSettings, "backends" | "backendLabels">,
+>(
+  options: T,
+): T & Pick<ControlPlaneConfig, "route" | "logger" | "scheduler" | "probe"> => ({
+  ...options,
+  route: options.route ?? firstHealthy,
+  logger: options.logger ?? silentLogger,
+  scheduler: options.scheduler ?? asyncScheduler,
+  probe: options.probe,
+});

@@ -3,13 +3,13 @@
  * health streams.
  */
 import * as E from "fp-ts/lib/Either.js";
-import { type SchedulerLike, asyncScheduler } from "rxjs";
-import { silentLogger } from "./domain/logger.js";
+import type { SchedulerLike } from "rxjs";
+import { withCodeDefaults } from "./create-control-plane.js";
 import { InvalidOptionsError, type LoggerOption } from "./domain/option-codecs.js";
 import { decodeProxyOptions } from "./domain/proxy-options.js";
 import { type FallbackProxy, startFallbackProxy } from "./fallback-proxy.js";
 import type { Probe } from "./streams/probe-schedule.js";
-import { type RoutePolicy, firstHealthy } from "./streams/route-policies.js";
+import type { RoutePolicy } from "./streams/route-policies.js";
 
 export { InvalidOptionsError };
 
@@ -51,14 +51,7 @@ export interface FallbackProxyOptions {
 export const createFallbackProxy = (options: FallbackProxyOptions): FallbackProxy => {
   const decoded = decodeProxyOptions(options);
   if (E.isLeft(decoded)) throw new InvalidOptionsError(decoded.left);
-  const { route, logger, scheduler, probe, ...settings } = decoded.right;
-  return startFallbackProxy({
-    ...settings,
-    route: route ?? firstHealthy,
-    logger: logger ?? silentLogger,
-    scheduler: scheduler ?? asyncScheduler,
-    probe,
-  });
+  return startFallbackProxy(withCodeDefaults(decoded.right));
 };
 
 export type { FallbackProxy, ProxyConfig } from "./fallback-proxy.js";

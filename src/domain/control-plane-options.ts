@@ -4,10 +4,9 @@ import type { SchedulerLike } from "rxjs";
 import type { Probe } from "../streams/probe-schedule.js";
 import type { RoutePolicy } from "../streams/route-policies.js";
 import type { Address } from "./backend.js";
-import { defaults } from "./defaults.js";
 import type { Logger } from "./logger.js";
 import { optionsDecoder } from "./option-codecs.js";
-import { proxyOptionCodecs } from "./proxy-options.js";
+import { proxyOptionCodecs, sharedSettingsOf } from "./proxy-options.js";
 
 /** The socket-less control plane's options, decoded; code options absent mean the default. */
 export interface ControlPlaneSettings {
@@ -36,15 +35,5 @@ export const decodeControlPlaneOptions = (
 ): E.Either<ReadonlyArray<string>, ControlPlaneSettings> =>
   pipe(
     decodeData(input),
-    E.map((data) => ({
-      backends: data.backends,
-      backendLabels: (input as { backends: ReadonlyArray<string> }).backends.slice(),
-      connectTimeoutMs: data.connectTimeout ?? defaults.connectTimeoutMs,
-      probeDelayMs: data.probeDelay ?? defaults.probeDelayMs,
-      statsIntervalMs: data.statsInterval ?? defaults.statsIntervalMs,
-      route: data.route,
-      probe: data.probe,
-      logger: data.logger,
-      scheduler: data.scheduler,
-    })),
+    E.map((data): ControlPlaneSettings => sharedSettingsOf(data, input)),
   );

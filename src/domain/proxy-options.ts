@@ -63,23 +63,40 @@ export interface ProxyOptions extends ProxySettings {
 
 // ----- decoding
 
+/** The options both the proxy and the socket-less control plane take, as decoded. */
+interface SharedOptionsData {
+  readonly backends: ReadonlyArray<Address>;
+  readonly connectTimeout?: number | undefined;
+  readonly probeDelay?: number | undefined;
+  readonly statsInterval?: number | undefined;
+  readonly route?: RoutePolicy | undefined;
+  readonly probe?: Probe | undefined;
+  readonly logger?: Logger | undefined;
+  readonly scheduler?: SchedulerLike | undefined;
+}
+
+/** Shared options with defaults filled in; `input` is what was decoded (for the labels). */
+export const sharedSettingsOf = (data: SharedOptionsData, input: unknown) => ({
+  backends: data.backends,
+  // Decoding succeeded, so the given backends were these strings.
+  backendLabels: (input as { backends: ReadonlyArray<string> }).backends.slice(),
+  connectTimeoutMs: data.connectTimeout ?? defaults.connectTimeoutMs,
+  probeDelayMs: data.probeDelay ?? defaults.probeDelayMs,
+  statsIntervalMs: data.statsInterval ?? defaults.statsIntervalMs,
+  route: data.route,
+  probe: data.probe,
+  logger: data.logger,
+  scheduler: data.scheduler,
+});
+
 /** Decodes every option createFallbackProxy takes; on failure, one line per problem. */
 export const decodeProxyOptions = (input: unknown): E.Either<ReadonlyArray<string>, ProxyOptions> =>
   pipe(
     decodeProxyOptionsData(input),
     E.map((data) => ({
+      ...sharedSettingsOf(data, input),
       listen: data.listen,
-      backends: data.backends,
-      // Decoding succeeded, so the given backends were these strings.
-      backendLabels: (input as { backends: ReadonlyArray<string> }).backends.slice(),
-      connectTimeoutMs: data.connectTimeout ?? defaults.connectTimeoutMs,
-      probeDelayMs: data.probeDelay ?? defaults.probeDelayMs,
-      statsIntervalMs: data.statsInterval ?? defaults.statsIntervalMs,
       drainTimeoutMs: data.drainTimeout ?? defaults.drainTimeoutMs,
-      route: data.route,
-      probe: data.probe,
-      logger: data.logger,
-      scheduler: data.scheduler,
     })),
   );
 
