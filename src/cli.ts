@@ -10,7 +10,7 @@ import * as E from "fp-ts/lib/Either.js";
 import cluster from "node:cluster";
 import { availableParallelism } from "node:os";
 import { asyncScheduler } from "rxjs";
-import { type RunOptions, parseCommandLine, usage } from "./domain/command-line.js";
+import { type RunOptions, parseCommandLine, usage, workerPlan } from "./domain/command-line.js";
 import { formatDuration } from "./domain/duration.js";
 import { type CpuProfile, startCpuProfile } from "./adapters/cpu-profile.js";
 import { setUpLogging } from "./adapters/log-setup.js";
@@ -34,11 +34,8 @@ interface Running {
   close(): Promise<void>;
 }
 
-const workerCount = (workers: RunOptions["workers"]): number =>
-  workers === "auto" ? availableParallelism() : workers;
-
 const run = async (options: RunOptions): Promise<void> => {
-  const count = workerCount(options.workers);
+  const plan = workerPlan(options, availableParallelism());
   if (cluster.isWorker) {
     const id = cluster.worker?.id ?? 0;
     const profile =
@@ -52,9 +49,10 @@ const run = async (options: RunOptions): Promise<void> => {
     options.cpuprofile === undefined ? null : await startCpuProfile(options.cpuprofile);
   const { logger, sink } = await setUpLogging(options).catch((error: Error) => fail(error.message));
   logger.info(`Starting tcp-fallback ver ${version}`);
+  if (plan.count === 1 && plan.note !== undefined) logger.info(plan.note);
   const running: Running =
-    count > 1
-      ? runPrimary(options, count, logger)
+    plan.count > 1
+      ? runPrimary(options, plan, logger)
       : startFallbackProxy({ ...options, route: firstHealthy, logger, scheduler: asyncScheduler });
   const stopReopening = onSignals(reopenSignals, (signal) => {
     sink.reopen();

@@ -1,7 +1,7 @@
 import cluster, { type Worker } from "node:cluster";
 import { asyncScheduler } from "rxjs";
 import { makeBackends } from "../../domain/backend.js";
-import type { RunOptions } from "../../domain/command-line.js";
+import type { RunOptions, WorkerPlan } from "../../domain/command-line.js";
 import type { HealthEvent } from "../../domain/health.js";
 import type { Logger } from "../../domain/logger.js";
 import { startControlPlane } from "../../control-plane.js";
@@ -19,14 +19,15 @@ export interface Primary {
 
 /**
  * The primary process: owns the control plane (probes, health, route, stats, logs) and keeps
- * `count` workers running the data plane on the shared listening socket.
+ * `plan.count` workers running the data plane on the shared listening socket.
  */
-export const runPrimary = (options: RunOptions, count: number, logger: Logger): Primary => {
+export const runPrimary = (options: RunOptions, plan: WorkerPlan, logger: Logger): Primary => {
   // Workers accept from the shared socket themselves: no per-connection hand-off through us.
   cluster.schedulingPolicy = cluster.SCHED_NONE;
   const backends = makeBackends(options.backends, options.backendLabels);
   for (const backend of backends) logger.info(`Backend ${backend.label} added`);
-  logger.info(`Starting ${count} worker processes`);
+  logger.info(plan.note ?? `Starting ${plan.count} worker processes`);
+  if (plan.warning !== undefined) logger.warn(plan.warning);
   const control = startControlPlane({
     ...options,
     backends,
@@ -128,7 +129,7 @@ export const runPrimary = (options: RunOptions, count: number, logger: Logger): 
     if (activeByWorker.size === 0) for (const notify of exited) notify();
   });
 
-  for (let i = 0; i < count; i++) fork();
+  for (let i = 0; i < plan.count; i++) fork();
 
   const allExited = (): Promise<void> =>
     activeByWorker.size === 0 ? Promise.resolve() : new Promise((resolve) => exited.add(resolve));
