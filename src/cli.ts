@@ -45,6 +45,14 @@ const run = async (options: RunOptions): Promise<void> => {
     runWorker(options, profile);
     return;
   }
+  // Caught from the start: a signal that comes while the proxy starts stops it once started.
+  const earlySignals: NodeJS.Signals[] = [];
+  let shutDown = (signal: NodeJS.Signals): void => void earlySignals.push(signal);
+  const stopShutdown = onSignals(shutdownSignals, (signal) => {
+    stopShutdown();
+    shutDown(signal);
+  });
+
   const profile: CpuProfile | null =
     options.cpuprofile === undefined ? null : await startCpuProfile(options.cpuprofile);
   const { logger, sink } = await setUpLogging(options).catch((error: Error) => fail(error.message));
@@ -58,26 +66,29 @@ const run = async (options: RunOptions): Promise<void> => {
     sink.reopen();
     logger.info(`Log reopened on ${signal}`);
   });
-  const stopShutdown = onSignals(shutdownSignals, (signal) => {
-    stopShutdown();
+  const release = async (): Promise<void> => {
+    stopReopening();
+    await profile?.stop();
+    await sink.close();
+  };
+  shutDown = (signal) => {
     logger.info(
       `Received ${signal}: closing, draining connections for up to ${formatDuration(options.drainTimeoutMs)}`,
     );
     void (async () => {
       await running.close();
       logger.info("Stopped");
-      stopReopening();
-      await profile?.stop();
-      await sink.close();
+      await release();
       process.exit(0);
     })();
-  });
+  };
+  const [earlySignal] = earlySignals;
+  if (earlySignal !== undefined) shutDown(earlySignal);
   try {
     await running.listening;
   } catch (error) {
     logger.error((error as Error).message);
-    await profile?.stop();
-    await sink.close();
+    await release();
     fail((error as Error).message);
   }
 };

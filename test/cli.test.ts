@@ -3,7 +3,7 @@ import { once } from "node:events";
 import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { connectionDuringDrain, listeningPort, runCli } from "./helpers/cli.js";
+import { connectionDuringDrain, listeningPort, runCli, stackTrace } from "./helpers/cli.js";
 import {
   connectTo,
   refusedPort,
@@ -67,6 +67,7 @@ test("a listen address already in use: a clear message and exit 1", async (t) =>
   const run = runCli([taken.address, "127.0.0.1:1"]);
   t.is(await run.exited, 1);
   t.regex(run.stderr(), new RegExp(`cannot listen on ${taken.address}: address already in use`));
+  t.notRegex(run.stderr(), stackTrace);
 });
 
 test("Go-style flags and durations run the proxy, with the original's log lines", async (t) => {
