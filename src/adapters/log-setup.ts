@@ -1,5 +1,4 @@
 import type { LogLevelName, Logger } from "../domain/logger.js";
-import { openFileSink } from "./log/file-sink.js";
 import { createLogger } from "./log/logger.js";
 import type { LogSink } from "./log/sink.js";
 import { streamSink } from "./log/stream-sink.js";
@@ -31,7 +30,7 @@ export const setUpLogging = async (settings: LogSettings): Promise<LogSetup> => 
       ? // Loaded only when asked for: it brings a native module.
         await (await import("./log/syslog-sink.js")).openSyslogSink(settings.syslogSocket)
       : settings.logfile !== undefined
-        ? await openFileSink(settings.logfile)
+        ? await (await import("./log/file-sink.js")).openFileSink(settings.logfile)
         : streamSink(process.stderr);
   return { logger: createLogger(sink, levelOf(settings)), sink };
 };

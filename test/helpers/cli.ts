@@ -1,7 +1,9 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
-import { readFile, readdir } from "node:fs/promises";
+import { mkdtemp, readFile, readdir, rm } from "node:fs/promises";
 import type { Socket } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { connectTo, readAll } from "./net.js";
 
@@ -87,6 +89,27 @@ export const groupMembers = async (group: number): Promise<number[]> => {
     if (state !== "Z" && Number(pgrp) === group) members.push(Number(entry));
   }
   return members;
+};
+
+export interface ModuleLog {
+  /** Node options that make a run record what it loads. */
+  readonly nodeArgs: ReadonlyArray<string>;
+  /** Every URL the run resolved so far: files, packages, node: built-ins. */
+  urls(): Promise<string[]>;
+  remove(): Promise<void>;
+}
+
+/** Records the modules a CLI run loads (through the hooks in ./module-log-hooks.ts). */
+export const moduleLog = async (): Promise<ModuleLog> => {
+  const dir = await mkdtemp(join(tmpdir(), "tcp-fallback-modules-"));
+  const path = join(dir, "modules.log");
+  const hooks = new URL("./module-log-hooks.js", import.meta.url).href;
+  const registration = `import { register } from "node:module"; register(${JSON.stringify(hooks)}, { data: ${JSON.stringify(path)} });`;
+  return {
+    nodeArgs: ["--import", `data:text/javascript,${encodeURIComponent(registration)}`],
+    urls: async () => (await readFile(path, "utf8").catch(() => "")).split("\n").filter(Boolean),
+    remove: () => rm(dir, { recursive: true, force: true }),
+  };
 };
 
 /** Starts the CLI listening on an ephemeral loopback port and resolves with that port. */
