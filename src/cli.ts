@@ -5,19 +5,22 @@
 /**
  * The command line: a thin shell over the library. Parses Go-style flags, sets up logging,
  * starts the proxy, and turns signals into log reopening and graceful shutdown.
+ *
+ * Only what the chosen mode needs is loaded: help, the version and usage errors load none of
+ * the proxy; the syslog and file sinks, workers and the profiler load only when asked for.
  */
 import * as E from "fp-ts/lib/Either.js";
-import cluster from "node:cluster";
 import { availableParallelism } from "node:os";
-import { asyncScheduler } from "rxjs";
-import { type RunOptions, parseCommandLine, usage } from "./domain/command-line.js";
+import {
+  type RunOptions,
+  type WorkerPlan,
+  parseCommandLine,
+  usage,
+  workerPlan,
+} from "./domain/command-line.js";
+import type { Logger } from "./domain/logger.js";
 import { formatDuration } from "./domain/duration.js";
-import { type CpuProfile, startCpuProfile } from "./adapters/cpu-profile.js";
-import { setUpLogging } from "./adapters/log-setup.js";
 import { onSignals, reopenSignals, shutdownSignals } from "./adapters/signals.js";
-import { runPrimary } from "./adapters/workers/primary.js";
-import { runWorker } from "./adapters/workers/worker.js";
-import { firstHealthy, startFallbackProxy } from "./index.js";
 import { version } from "./version.js";
 
 const EXIT_USAGE = 2;
@@ -34,52 +37,90 @@ interface Running {
   close(): Promise<void>;
 }
 
-const workerCount = (workers: RunOptions["workers"]): number =>
-  workers === "auto" ? availableParallelism() : workers;
+const startCpuProfile = async (path: string) =>
+  (await import("./adapters/cpu-profile.js")).startCpuProfile(path);
+
+const runWorkerProcess = async (options: RunOptions, id: number): Promise<void> => {
+  const profile =
+    options.cpuprofile === undefined
+      ? null
+      : await startCpuProfile(`${options.cpuprofile}.worker-${id}`);
+  (await import("./adapters/workers/worker.js")).runWorker(options, profile);
+};
+
+type Start = (options: RunOptions, plan: WorkerPlan, logger: Logger) => Running;
+
+/** Loads what one process running everything needs. */
+const loadOneProcess = async (): Promise<Start> => {
+  const [{ startFallbackProxy }, { firstHealthy }, { asyncScheduler }] = await Promise.all([
+    import("./fallback-proxy.js"),
+    import("./streams/route-policies.js"),
+    import("rxjs"),
+  ]);
+  return (options, plan, logger) => {
+    if (plan.note !== undefined) logger.info(plan.note);
+    return startFallbackProxy({
+      ...options,
+      route: firstHealthy,
+      logger,
+      scheduler: asyncScheduler,
+    });
+  };
+};
+
+/** Loads what a primary with workers needs. */
+const loadPrimary = async (): Promise<Start> =>
+  (await import("./adapters/workers/primary.js")).runPrimary;
 
 const run = async (options: RunOptions): Promise<void> => {
-  const count = workerCount(options.workers);
-  if (cluster.isWorker) {
-    const id = cluster.worker?.id ?? 0;
-    const profile =
-      options.cpuprofile === undefined
-        ? null
-        : await startCpuProfile(`${options.cpuprofile}.worker-${id}`);
-    runWorker(options, profile);
-    return;
-  }
-  const profile: CpuProfile | null =
+  const plan = workerPlan(options, availableParallelism());
+  // A worker runs this program too, with the same flags, so it makes the same plan.
+  const cluster = plan.count > 1 ? (await import("node:cluster")).default : null;
+  if (cluster?.isWorker === true) return runWorkerProcess(options, cluster.worker?.id ?? 0);
+
+  // Caught from the start: a signal that comes while the proxy starts stops it once started.
+  const earlySignals: NodeJS.Signals[] = [];
+  let shutDown = (signal: NodeJS.Signals): void => void earlySignals.push(signal);
+  const stopShutdown = onSignals(shutdownSignals, (signal) => {
+    stopShutdown();
+    shutDown(signal);
+  });
+
+  // The proxy's modules load while profiling and logging are set up.
+  const loading = cluster === null ? loadOneProcess() : loadPrimary();
+  const profile =
     options.cpuprofile === undefined ? null : await startCpuProfile(options.cpuprofile);
+  const { setUpLogging } = await import("./adapters/log-setup.js");
   const { logger, sink } = await setUpLogging(options).catch((error: Error) => fail(error.message));
   logger.info(`Starting tcp-fallback ver ${version}`);
-  const running: Running =
-    count > 1
-      ? runPrimary(options, count, logger)
-      : startFallbackProxy({ ...options, route: firstHealthy, logger, scheduler: asyncScheduler });
+  const running = (await loading)(options, plan, logger);
   const stopReopening = onSignals(reopenSignals, (signal) => {
     sink.reopen();
     logger.info(`Log reopened on ${signal}`);
   });
-  const stopShutdown = onSignals(shutdownSignals, (signal) => {
-    stopShutdown();
+  const release = async (): Promise<void> => {
+    stopReopening();
+    await profile?.stop();
+    await sink.close();
+  };
+  shutDown = (signal) => {
     logger.info(
       `Received ${signal}: closing, draining connections for up to ${formatDuration(options.drainTimeoutMs)}`,
     );
     void (async () => {
       await running.close();
       logger.info("Stopped");
-      stopReopening();
-      await profile?.stop();
-      await sink.close();
+      await release();
       process.exit(0);
     })();
-  });
+  };
+  const [earlySignal] = earlySignals;
+  if (earlySignal !== undefined) shutDown(earlySignal);
   try {
     await running.listening;
   } catch (error) {
     logger.error((error as Error).message);
-    await profile?.stop();
-    await sink.close();
+    await release();
     fail((error as Error).message);
   }
 };

@@ -3,7 +3,13 @@ import { once } from "node:events";
 import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { connectionDuringDrain, listeningPort, runCli } from "./helpers/cli.js";
+import {
+  connectionDuringDrain,
+  listeningPort,
+  moduleLog,
+  runCli,
+  stackTrace,
+} from "./helpers/cli.js";
 import {
   connectTo,
   refusedPort,
@@ -61,12 +67,71 @@ test("--version prints the version", async (t) => {
   t.regex(run.stdout(), /^tcp-fallback \d+\.\d+\.\d+\n$/);
 });
 
+/** What only a running proxy needs: a help text or a usage error must load none of it. */
+const proxyModules: ReadonlyArray<RegExp> = [
+  /\/node_modules\/rxjs\//,
+  /\/node_modules\/io-ts\//,
+  /\/node_modules\/unix-dgram\//,
+  /\/src\/(index|fallback-proxy|control-plane)\.js$/,
+  /\/src\/streams\//,
+  /\/src\/adapters\/(relay|listener|dialer|prober|log-setup|cpu-profile)/,
+  /\/src\/adapters\/(log|workers)\//,
+  /^node:(cluster|inspector|net)$/,
+];
+
+const startupCases: ReadonlyArray<[string, ReadonlyArray<string>, number]> = [
+  ["-h", ["-h"], 0],
+  ["--version", ["--version"], 0],
+  ["a usage error", ["-frobnicate", "127.0.0.1:0", "127.0.0.1:1"], 2],
+  ["a bad address", ["127.0.0.1:0", "db1"], 2],
+];
+
+for (const [what, args, code] of startupCases) {
+  test(`${what} loads nothing of the proxy (no streams, relay, log sinks or workers)`, async (t) => {
+    const log = await moduleLog();
+    t.teardown(() => log.remove());
+    const run = runCli(args, { nodeArgs: log.nodeArgs });
+    t.is(await run.exited, code);
+    const urls = await log.urls();
+    // The hooks saw the program itself: an empty log would prove nothing.
+    t.true(urls.some((url) => url.endsWith("/dist/src/cli.js")));
+    t.deepEqual(
+      urls.filter((url) => proxyModules.some((pattern) => pattern.test(url))),
+      [],
+    );
+  });
+}
+
+test("a plain start loads no syslog or file sink, no workers, no profiler", async (t) => {
+  const log = await moduleLog();
+  t.teardown(() => log.remove());
+  const run = runCli(["-stats=0", "127.0.0.1:0", "127.0.0.1:1"], { nodeArgs: log.nodeArgs });
+  t.teardown(() => run.child.kill("SIGKILL"));
+  await listeningPort(run);
+  run.child.kill("SIGTERM");
+  t.is(await run.exited, 0);
+  const urls = await log.urls();
+  t.true(urls.some((url) => url.endsWith("/dist/src/adapters/relay-server.js")));
+  const unasked = [
+    /\/node_modules\/unix-dgram\//,
+    /\/src\/adapters\/log\/(syslog|file)-sink\.js$/,
+    /\/src\/adapters\/workers\//,
+    /\/src\/adapters\/cpu-profile\.js$/,
+    /^node:(cluster|inspector)$/,
+  ];
+  t.deepEqual(
+    urls.filter((url) => unasked.some((pattern) => pattern.test(url))),
+    [],
+  );
+});
+
 test("a listen address already in use: a clear message and exit 1", async (t) => {
   const taken = await startBackend();
   t.teardown(() => taken.close());
   const run = runCli([taken.address, "127.0.0.1:1"]);
   t.is(await run.exited, 1);
   t.regex(run.stderr(), new RegExp(`cannot listen on ${taken.address}: address already in use`));
+  t.notRegex(run.stderr(), stackTrace);
 });
 
 test("Go-style flags and durations run the proxy, with the original's log lines", async (t) => {

@@ -1,5 +1,17 @@
-import { type SchedulerLike, type Subscription, asyncScheduler } from "rxjs";
 import type { Logger } from "../domain/logger.js";
+
+/** The one scheduler method this needs: an rxjs scheduler (a TestScheduler in tests) fits. */
+export interface OneShotScheduler {
+  schedule(work: () => void, delayMs: number): { unsubscribe(): void };
+}
+
+/** Plain timers: workers load this module, and they do not load rxjs at all. */
+const timers: OneShotScheduler = {
+  schedule: (work, delayMs) => {
+    const timer = setTimeout(work, delayMs);
+    return { unsubscribe: () => clearTimeout(timer) };
+  },
+};
 
 /**
  * Logs clients closed because a dial failed for a local reason. Such failures come in storms
@@ -10,11 +22,11 @@ export class LocalFailureLog {
   private unreported = 0;
   private lastReason = "";
   /** The end of the current interval; null while quiet. */
-  private interval: Subscription | null = null;
+  private interval: { unsubscribe(): void } | null = null;
 
   constructor(
     private readonly logger: Logger,
-    private readonly scheduler: SchedulerLike = asyncScheduler,
+    private readonly scheduler: OneShotScheduler = timers,
     private readonly intervalMs = 1_000,
   ) {}
 

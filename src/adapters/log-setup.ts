@@ -1,5 +1,4 @@
 import type { LogLevelName, Logger } from "../domain/logger.js";
-import { openFileSink } from "./log/file-sink.js";
 import { createLogger } from "./log/logger.js";
 import type { LogSink } from "./log/sink.js";
 import { streamSink } from "./log/stream-sink.js";
@@ -51,7 +50,7 @@ export const setUpLogging = async (settings: LogSettings): Promise<LogSetup> => 
     : settings.syslog
       ? await (await loadSyslogSink()).openSyslogSink(settings.syslogSocket)
       : settings.logfile !== undefined
-        ? await openFileSink(settings.logfile)
+        ? await (await import("./log/file-sink.js")).openFileSink(settings.logfile)
         : streamSink(process.stderr);
   return { logger: createLogger(sink, levelOf(settings)), sink };
 };

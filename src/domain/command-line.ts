@@ -24,10 +24,10 @@ export interface RunOptions extends ProxySettings {
   readonly syslogSocket: string;
   readonly logfile: string | undefined;
   readonly cpuprofile: string | undefined;
-  /** The Go program's thread count; when given without -workers, it sets the worker count. */
+  /** The Go program's thread cap; without -workers, it allows up to one worker per CPU. */
   readonly maxthreads: number | undefined;
-  /** Worker processes sharing the listener; 1 runs everything in one process. */
-  readonly workers: number | "auto";
+  /** Worker processes sharing the listener, as given; absent, -maxthreads decides, else one process. */
+  readonly workers: number | "auto" | undefined;
 }
 
 export type CommandLine =
@@ -113,7 +113,7 @@ const FLAGS: ReadonlyArray<FlagSpec> = [
   {
     name: "maxthreads",
     arg: "n",
-    help: "the original's thread count: sets -workers when -workers is not given",
+    help: "the original's thread cap: without -workers, up to n workers, one per CPU at most",
     check: checkInteger,
   },
   boolFlag("version", "print the version and exit"),
@@ -252,12 +252,9 @@ const maxthreadsOption = (scan: Scan): E.Either<string, number | undefined> => {
     : E.left(`invalid value ${q(raw)} for flag -maxthreads: must be an integer >= 1`);
 };
 
-const workersOption = (
-  scan: Scan,
-  maxthreads: number | undefined,
-): E.Either<string, number | "auto"> => {
+const workersOption = (scan: Scan): E.Either<string, number | "auto" | undefined> => {
   const raw = scan.values.get("workers");
-  if (raw === undefined) return E.right(maxthreads ?? 1);
+  if (raw === undefined) return E.right(undefined);
   if (raw === "auto") return E.right("auto");
   const n = Number(raw);
   return Number.isSafeInteger(n) && n >= 1
@@ -320,7 +317,7 @@ const runOptions = (scan: Scan): E.Either<string, RunOptions> =>
     ),
     E.apS("syslogSocket", syslogSocketOption(scan)),
     E.apS("maxthreads", maxthreadsOption(scan)),
-    E.bind("workers", ({ maxthreads }) => workersOption(scan, maxthreads)),
+    E.apS("workers", workersOption(scan)),
     E.bind("addresses", () => addresses(scan.positional)),
     E.map(({ addresses: a, ...rest }) => ({
       ...rest,
@@ -350,3 +347,48 @@ export const parseCommandLine = (argv: ReadonlyArray<string>): E.Either<UsageErr
     }),
     E.mapLeft((message) => ({ message })),
   );
+
+/** How many processes serve, and what the log says about it. */
+export interface WorkerPlan {
+  /** Worker processes; 1 runs everything in one process. */
+  readonly count: number;
+  /** How many run and which flag decided; absent when no flag asked for workers. */
+  readonly note: string | undefined;
+  /** Set when -workers asks for more workers than there are CPUs. */
+  readonly warning: string | undefined;
+}
+
+/**
+ * The worker count from -workers, else -maxthreads (the original's thread cap, which old
+ * command lines carry at 4 or more: it allows no more workers than CPUs), else one process.
+ */
+export const workerPlan = (
+  options: Pick<RunOptions, "workers" | "maxthreads">,
+  cpus: number,
+): WorkerPlan => {
+  const { workers, maxthreads } = options;
+  // The count, the flag that decided it, and whether that flag asked for more than one process.
+  const [count, flag, askedForMore]: [number, string | undefined, boolean] =
+    workers === "auto"
+      ? [cpus, "-workers=auto", true]
+      : workers !== undefined
+        ? [workers, `-workers=${workers}`, workers > 1]
+        : maxthreads !== undefined
+          ? [Math.min(maxthreads, cpus), `-maxthreads=${maxthreads}`, maxthreads > 1]
+          : [1, undefined, false];
+  const cpuText = `${cpus} CPU${cpus === 1 ? "" : "s"}`;
+  const why = `(${flag}, ${cpuText})`;
+  return {
+    count,
+    note:
+      count > 1
+        ? `Starting ${count} worker processes ${why}`
+        : askedForMore
+          ? `Running in one process ${why}`
+          : undefined,
+    warning:
+      typeof workers === "number" && workers > cpus
+        ? `-workers=${workers} is more than the ${cpuText}: workers will share CPUs`
+        : undefined,
+  };
+};

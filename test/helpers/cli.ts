@@ -1,6 +1,9 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
+import { mkdtemp, readFile, readdir, rm } from "node:fs/promises";
 import type { Socket } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { connectTo, readAll } from "./net.js";
 
@@ -16,11 +19,26 @@ export interface CliRun {
   stdout(): string;
   /** Resolves with the exit code once the process has exited. */
   readonly exited: Promise<number | null>;
+  /**
+   * Resolves once stdout and stderr are closed: every process that held them, workers too, has
+   * exited (workers inherit them from the primary).
+   */
+  readonly closed: Promise<void>;
+}
+
+export interface CliSpawnOptions {
+  /** Options for node itself, before the program (e.g. `--import`). */
+  readonly nodeArgs?: ReadonlyArray<string>;
+  /** Run in a process group of its own (its pid is the group id): to signal it and its workers. */
+  readonly ownGroup?: boolean;
 }
 
 /** Runs the CLI with `args`; the caller must end it (or it ends by itself). */
-export const runCli = (args: ReadonlyArray<string>): CliRun => {
-  const child = spawn(process.execPath, [cliPath, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+export const runCli = (args: ReadonlyArray<string>, options: CliSpawnOptions = {}): CliRun => {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), cliPath, ...args], {
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: options.ownGroup ?? false,
+  });
   let err = "";
   let out = "";
   const waiters: Array<{ pattern: RegExp; nth: number; resolve: (line: string) => void }> = [];
@@ -39,6 +57,7 @@ export const runCli = (args: ReadonlyArray<string>): CliRun => {
   });
   child.stdout?.on("data", (chunk: Buffer) => (out += chunk.toString()));
   const exited = once(child, "exit").then(([code]) => code as number | null);
+  const closed = once(child, "close").then(() => undefined);
   return {
     child,
     line: (pattern, nth = 1) =>
@@ -52,6 +71,44 @@ export const runCli = (args: ReadonlyArray<string>): CliRun => {
     stderr: () => err,
     stdout: () => out,
     exited,
+    closed,
+  };
+};
+
+/** What a crash prints: a stack frame, an error's first line, Node's unhandled-error banner. */
+export const stackTrace = /Unhandled '?error|^\s+at |^\w*Error\b.*:|^Node\.js v\d/m;
+
+/** Live processes (zombies do not count) whose process group is `group`, from /proc. */
+export const groupMembers = async (group: number): Promise<number[]> => {
+  const members: number[] = [];
+  for (const entry of await readdir("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = await readFile(`/proc/${entry}/stat`, "utf8").catch(() => "");
+    // After the command name (which may hold spaces): state, parent pid, process group.
+    const [state, , pgrp] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    if (state !== "Z" && Number(pgrp) === group) members.push(Number(entry));
+  }
+  return members;
+};
+
+export interface ModuleLog {
+  /** Node options that make a run record what it loads. */
+  readonly nodeArgs: ReadonlyArray<string>;
+  /** Every URL the run resolved so far: files, packages, node: built-ins. */
+  urls(): Promise<string[]>;
+  remove(): Promise<void>;
+}
+
+/** Records the modules a CLI run loads (through the hooks in ./module-log-hooks.ts). */
+export const moduleLog = async (): Promise<ModuleLog> => {
+  const dir = await mkdtemp(join(tmpdir(), "tcp-fallback-modules-"));
+  const path = join(dir, "modules.log");
+  const hooks = new URL("./module-log-hooks.js", import.meta.url).href;
+  const registration = `import { register } from "node:module"; register(${JSON.stringify(hooks)}, { data: ${JSON.stringify(path)} });`;
+  return {
+    nodeArgs: ["--import", `data:text/javascript,${encodeURIComponent(registration)}`],
+    urls: async () => (await readFile(path, "utf8").catch(() => "")).split("\n").filter(Boolean),
+    remove: () => rm(dir, { recursive: true, force: true }),
   };
 };
 

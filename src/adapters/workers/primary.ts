@@ -1,7 +1,8 @@
 import cluster, { type Worker } from "node:cluster";
+import { fileURLToPath } from "node:url";
 import { asyncScheduler } from "rxjs";
 import { makeBackends } from "../../domain/backend.js";
-import type { RunOptions } from "../../domain/command-line.js";
+import type { RunOptions, WorkerPlan } from "../../domain/command-line.js";
 import type { HealthEvent } from "../../domain/health.js";
 import type { Logger } from "../../domain/logger.js";
 import { startControlPlane } from "../../control-plane.js";
@@ -11,8 +12,14 @@ import { setLongTimeout } from "../long-timeout.js";
 import { describeListening } from "../relay-server.js";
 import { type PrimaryMessage, isWorkerMessage } from "./messages.js";
 
+/** Set up in each worker before its program runs: signals and a vanished primary are handled. */
+const workerPreload = fileURLToPath(new URL("./worker-preload.cjs", import.meta.url));
+
 export interface Primary {
-  /** Resolves once a worker listens; rejects with the reason if the address cannot be bound. */
+  /**
+   * Resolves once a worker listens; if the address cannot be bound, rejects with the reason
+   * once every worker has exited.
+   */
   readonly listening: Promise<void>;
   /** Drains every worker, logs final stats, stops the control plane. */
   close(): Promise<void>;
@@ -20,14 +27,16 @@ export interface Primary {
 
 /**
  * The primary process: owns the control plane (probes, health, route, stats, logs) and keeps
- * `count` workers running the data plane on the shared listening socket.
+ * `plan.count` workers running the data plane on the shared listening socket.
  */
-export const runPrimary = (options: RunOptions, count: number, logger: Logger): Primary => {
+export const runPrimary = (options: RunOptions, plan: WorkerPlan, logger: Logger): Primary => {
   // Workers accept from the shared socket themselves: no per-connection hand-off through us.
   cluster.schedulingPolicy = cluster.SCHED_NONE;
+  cluster.setupPrimary({ execArgv: [...process.execArgv, "--require", workerPreload] });
   const backends = makeBackends(options.backends, options.backendLabels);
   for (const backend of backends) logger.info(`Backend ${backend.label} added`);
-  logger.info(`Starting ${count} worker processes`);
+  logger.info(plan.note ?? `Starting ${plan.count} worker processes`);
+  if (plan.warning !== undefined) logger.warn(plan.warning);
   const control = startControlPlane({
     ...options,
     backends,
@@ -97,8 +106,14 @@ export const runPrimary = (options: RunOptions, count: number, logger: Logger): 
           }
           return;
         case "listen-failed":
+          if (closing) return;
           closing = true;
-          settleListening?.reject(new Error(message.message));
+          // Workers still starting would fail the same way: stop them all, then report.
+          void stopWorkers().then(() => {
+            routeSubscription.unsubscribe();
+            control.stop();
+            settleListening?.reject(new Error(message.message));
+          });
           return;
       }
     });
@@ -129,14 +144,15 @@ export const runPrimary = (options: RunOptions, count: number, logger: Logger): 
     if (activeByWorker.size === 0) for (const notify of exited) notify();
   });
 
-  for (let i = 0; i < count; i++) fork();
+  for (let i = 0; i < plan.count; i++) fork();
 
   const allExited = (): Promise<void> =>
     activeByWorker.size === 0 ? Promise.resolve() : new Promise((resolve) => exited.add(resolve));
 
-  let closed: Promise<void> | null = null;
-  const close = (): Promise<void> => {
-    closed ??= (async () => {
+  /** Drains every worker and waits until all have exited; once. */
+  let workersStopped: Promise<void> | null = null;
+  const stopWorkers = (): Promise<void> => {
+    workersStopped ??= (async () => {
       closing = true;
       for (const worker of Object.values(cluster.workers ?? {})) {
         if (worker !== undefined)
@@ -148,6 +164,14 @@ export const runPrimary = (options: RunOptions, count: number, logger: Logger): 
       }, options.drainTimeoutMs + 5_000);
       await allExited();
       cancelStuck();
+    })();
+    return workersStopped;
+  };
+
+  let closed: Promise<void> | null = null;
+  const close = (): Promise<void> => {
+    closed ??= (async () => {
+      await stopWorkers();
       logStats(logger, control.snapshot());
       routeSubscription.unsubscribe();
       control.stop();

@@ -7,8 +7,14 @@ import type { CpuProfile } from "../cpu-profile.js";
 import { startRelayServer } from "../relay-server.js";
 import { type WorkerMessage, isPrimaryMessage } from "./messages.js";
 
-const send = (message: WorkerMessage): void => {
-  if (process.connected) process.send?.(message);
+/**
+ * Tells the primary; then, if given, calls `sent`, also when the primary is gone. (The channel
+ * may break between the check and the write: that error goes to `sent`, or without it to the
+ * listener ./worker-preload.cts put in place.)
+ */
+const send = (message: WorkerMessage, sent?: () => void): void => {
+  if (process.connected) process.send?.(message, undefined, undefined, sent);
+  else sent?.();
 };
 
 /** Log lines go to the primary, which owns the sink: one log, not one per worker. */
@@ -50,10 +56,9 @@ export const runWorker = (options: RunOptions, profile: CpuProfile | null): void
   });
   relay.listening.then(
     (address) => send({ kind: "listening", address: address.address, port: address.port }),
-    (error: Error) => {
-      send({ kind: "listen-failed", message: error.message });
-      process.exit(1);
-    },
+    // The primary stops every worker and reports the failure; this one has nothing left to do.
+    (error: Error) =>
+      send({ kind: "listen-failed", message: error.message }, () => process.exit(1)),
   );
 
   process.on("message", (message: unknown) => {
@@ -68,18 +73,9 @@ export const runWorker = (options: RunOptions, profile: CpuProfile | null): void
       await profile?.stop();
       // The drain handed on the last outcomes. IPC messages are written in order, so once this
       // empty one is out, they are too: only then may the process go.
-      if (process.connected) {
-        process.send?.({ kind: "events", events: [] }, undefined, undefined, () => process.exit(0));
-      } else {
-        process.exit(0);
-      }
+      send({ kind: "events", events: [] }, () => process.exit(0));
     });
   });
-  // The primary decides when to stop; a Ctrl-C reaching the whole group must not cut connections.
-  process.on("SIGINT", () => undefined);
-  process.on("SIGTERM", () => undefined);
-  // Without a primary there is nobody to report to (but a drain in progress finishes first).
-  process.on("disconnect", () => {
-    if (!stopping) process.exit(0);
-  });
+  // Signals are ignored from the start (./worker-preload.cts); and a worker whose primary is
+  // gone is ended at once by Node's cluster module: there is nobody left to report to.
 };

@@ -1,6 +1,6 @@
 import test from "ava";
 import { readdir, readFile } from "node:fs/promises";
-import { connectionDuringDrain, listeningPort, runCli } from "../../helpers/cli.js";
+import { connectionDuringDrain, listeningPort, runCli, stackTrace } from "../../helpers/cli.js";
 import { roundTrip, startBackend, startReplyAtEndBackend } from "../../helpers/net.js";
 
 /** The worker processes of a primary, from /proc. */
@@ -95,6 +95,7 @@ test("workers: a worker that dies is replaced and the proxy keeps serving", asyn
   t.is((await childrenOf(pid)).length, 2);
   run.child.kill("SIGTERM");
   t.is(await run.exited, 0);
+  t.notRegex(run.stderr(), stackTrace);
 });
 
 test("workers: SIGTERM drains live connections in every worker, then final stats and exit 0", async (t) => {
