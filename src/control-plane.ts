@@ -59,6 +59,9 @@ export interface ControlPlane {
 const messageOf = (error: unknown): string =>
   error instanceof Error ? error.message : String(error);
 
+/** After a route policy's error, the soonest it is subscribed again (at the next health change). */
+export const POLICY_RETRY_AFTER_MS = 1_000;
+
 /** How long a route policy may stay silent after start before the log says clients are refused. */
 export const ROUTE_WARNING_AFTER_MS = 1_000;
 
@@ -119,13 +122,15 @@ export const startControlPlane = (config: ControlPlaneConfig): ControlPlane => {
     events.next({
       type: "error",
       source: "route-policy",
-      message: `${messageOf(error)}; keeping the last route until the policy gives another`,
+      message: `${messageOf(error)}; keeping the last route, trying the policy again at the next health change (at most once a second)`,
       at: scheduler.now(),
     });
   const route$ = guardedPolicy(
     policy,
     backends,
     policyFailed,
+    POLICY_RETRY_AFTER_MS,
+    scheduler,
   )(health$).pipe(
     distinctUntilChanged(sameRoute),
     share({ connector: () => new ReplaySubject<Route>(1), resetOnRefCountZero: false }),

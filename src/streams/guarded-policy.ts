@@ -1,6 +1,17 @@
 import * as E from "fp-ts/lib/Either.js";
 import { pipe } from "fp-ts/lib/function.js";
-import { type Observable, defer, map, retry, skip, take } from "rxjs";
+import {
+  type Observable,
+  type SchedulerLike,
+  asyncScheduler,
+  combineLatest,
+  defer,
+  map,
+  retry,
+  skip,
+  take,
+  timer,
+} from "rxjs";
 import type { Backend } from "../domain/backend.js";
 import type { HealthState } from "../domain/health.js";
 import { type Route, checkRoute } from "../domain/route.js";
@@ -14,7 +25,9 @@ export class InvalidRouteError extends Error {
 /**
  * A program's route policy made safe to run forever. An error (a throw inside the policy, or a
  * value that is not a route of these backends) is reported and the last route stays; the policy
- * is subscribed again on the next health change, so one bad state does not freeze routing.
+ * is subscribed again on the next health change, so one bad state does not freeze routing, but
+ * no sooner than `retryAfterMs` after the error: health changes with every busy event-loop turn,
+ * and a policy that always throws must not log an error per turn.
  * `health$` must replay its current state to new subscribers, as the control plane's does.
  */
 export const guardedPolicy =
@@ -22,6 +35,8 @@ export const guardedPolicy =
     policy: RoutePolicy,
     backends: ReadonlyArray<Backend>,
     onError: (error: unknown) => void,
+    retryAfterMs = 1_000,
+    scheduler: SchedulerLike = asyncScheduler,
   ): RoutePolicy =>
   (health$: Observable<HealthState>): Observable<Route> =>
     defer(() => policy(health$)).pipe(
@@ -36,7 +51,7 @@ export const guardedPolicy =
       retry({
         delay: (error: unknown) => {
           onError(error);
-          return health$.pipe(skip(1), take(1));
+          return combineLatest([health$.pipe(skip(1), take(1)), timer(retryAfterMs, scheduler)]);
         },
       }),
     );

@@ -26,8 +26,11 @@ test("a policy error keeps the last route and the policy resumes on the next hea
     const errors: string[] = [];
     // The control plane's health stream replays its current state, as shareReplay does here.
     const health$ = hot("u-d-r", states).pipe(shareReplay(1));
-    const route$ = guardedPolicy(failsWhilePrimaryDown, backends, (error) =>
-      errors.push((error as Error).message),
+    const route$ = guardedPolicy(
+      failsWhilePrimaryDown,
+      backends,
+      (error) => errors.push((error as Error).message),
+      1,
     )(health$);
     expectObservable(route$.pipe(labels)).toBe("u---r", { u: "ABC", r: "ABC" });
     flush();
@@ -45,8 +48,11 @@ test("a route that is not an array of the proxy's backends is an error, and the 
           state === aDown ? ([{ index: 7 }] as unknown as Route) : firstHealthyRoute(state),
         ),
       );
-    const route$ = guardedPolicy(policy, backends, (error) =>
-      errors.push((error as Error).message),
+    const route$ = guardedPolicy(
+      policy,
+      backends,
+      (error) => errors.push((error as Error).message),
+      1,
     )(health$);
     expectObservable(route$.pipe(labels)).toBe("u---r", { u: "ABC", r: "ABC" });
     flush();
@@ -64,5 +70,23 @@ test("routes come out as the proxy's own backend objects", (t) => {
       () => undefined,
     )(health$).pipe(map((route) => route[0] === A));
     expectObservable(same).toBe("t", { t: true });
+  });
+});
+
+test("a policy that keeps failing is tried again at most once per retry interval, however busy health is", (t) => {
+  testScheduler(t).run(({ hot, expectObservable, flush }) => {
+    const errors: number[] = [];
+    // The primary is down throughout, and health changes every frame (busy traffic).
+    const health$ = hot("d".repeat(25), states).pipe(shareReplay(1));
+    const route$ = guardedPolicy(
+      failsWhilePrimaryDown,
+      backends,
+      () => errors.push(errors.length),
+      10,
+    )(health$);
+    expectObservable(route$.pipe(labels), "^ 24ms !").toBe("");
+    flush();
+    // At 0, then at 10 and 20: not once per frame.
+    t.is(errors.length, 3);
   });
 });
