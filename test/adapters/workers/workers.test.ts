@@ -1,20 +1,8 @@
 import test from "ava";
 import { readdir, readFile } from "node:fs/promises";
+import { childrenOf } from "../../helpers/descriptors.js";
 import { connectionDuringDrain, listeningPort, runCli, stackTrace } from "../../helpers/cli.js";
 import { roundTrip, startBackend, startReplyAtEndBackend } from "../../helpers/net.js";
-
-/** The worker processes of a primary, from /proc. */
-const childrenOf = async (pid: number): Promise<number[]> => {
-  const children: number[] = [];
-  for (const entry of await readdir("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    const stat = await readFile(`/proc/${entry}/stat`, "utf8").catch(() => "");
-    // Field 4 is the parent pid; the command name (field 2) may hold spaces, so split after ')'.
-    const parent = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-    if (parent === pid) children.push(Number(entry));
-  }
-  return children;
-};
 
 test("-workers=2: one Listening line, every connection relayed, STATS once per interval with all workers' counts", async (t) => {
   const backend = await startBackend();
