@@ -23,8 +23,8 @@ import { logProxyEvent, logStats } from "./adapters/event-log.js";
 import { tcpConnectProbe } from "./adapters/prober.js";
 import { guardedPolicy } from "./streams/guarded-policy.js";
 import { healthLoop } from "./streams/health-loop.js";
-import type { Probe } from "./streams/probe-schedule.js";
-import type { RoutePolicy } from "./streams/route-policies.js";
+import type { Probe } from "./domain/probe.js";
+import type { PolicyContext, RoutePolicy } from "./domain/route-policy.js";
 import { statsSnapshots } from "./streams/stats-snapshots.js";
 
 export interface ControlPlaneConfig {
@@ -69,10 +69,14 @@ export const ROUTE_WARNING_AFTER_MS = 1_000;
  * Calls the program's policy once, before anything starts: a policy that throws or returns no
  * Observable is a bad option, not a runtime error. Later (re)subscriptions call it again.
  */
-const preparedPolicy = (policy: RoutePolicy, health$: Observable<HealthState>): RoutePolicy => {
+const preparedPolicy = (
+  policy: RoutePolicy,
+  health$: Observable<HealthState>,
+  context: PolicyContext,
+): RoutePolicy => {
   let first: Observable<Route> | null;
   try {
-    first = policy(health$);
+    first = policy(health$, context);
   } catch (error) {
     throw new InvalidOptionsError(
       `options.route: the policy threw when called: ${messageOf(error)}`,
@@ -82,8 +86,8 @@ const preparedPolicy = (policy: RoutePolicy, health$: Observable<HealthState>): 
     throw new InvalidOptionsError(
       `options.route: a policy must return an Observable of routes, got ${Array.isArray(first) ? "an array" : typeof first}`,
     );
-  return (h) => {
-    const output = first ?? policy(h);
+  return (h, c) => {
+    const output = first ?? policy(h, c);
     first = null;
     return output;
   };
@@ -101,7 +105,8 @@ export const startControlPlane = (config: ControlPlaneConfig): ControlPlane => {
   const subscriptions = new Subscription();
   const health = new BehaviorSubject<HealthState>(initialHealth(backends, scheduler.now()));
   const health$ = health.asObservable();
-  const policy = preparedPolicy(config.route, health$);
+  const context: PolicyContext = { scheduler, backends };
+  const policy = preparedPolicy(config.route, health$, context);
 
   subscriptions.add(events.subscribe((event) => logProxyEvent(logger, event)));
   subscriptions.add(
@@ -113,8 +118,10 @@ export const startControlPlane = (config: ControlPlaneConfig): ControlPlane => {
       probeTimeoutMs: config.connectTimeoutMs,
       scheduler,
     }).subscribe((step) => {
-      health.next(step.state);
+      // Transitions first: whoever watches events$ hears "backend down" no later than route$
+      // moves away from it.
       for (const event of step.transitions) events.next(event);
+      health.next(step.state);
     }),
   );
 
@@ -127,11 +134,9 @@ export const startControlPlane = (config: ControlPlaneConfig): ControlPlane => {
     });
   const route$ = guardedPolicy(
     policy,
-    backends,
     policyFailed,
     POLICY_RETRY_AFTER_MS,
-    scheduler,
-  )(health$).pipe(
+  )(health$, context).pipe(
     distinctUntilChanged(sameRoute),
     share({ connector: () => new ReplaySubject<Route>(1), resetOnRefCountZero: false }),
   );

@@ -9,8 +9,9 @@ import {
   decodeControlPlaneOptions,
 } from "./domain/control-plane-options.js";
 import { type ControlPlane, type ControlPlaneConfig, startControlPlane } from "./control-plane.js";
-import type { Probe } from "./streams/probe-schedule.js";
-import { type RoutePolicy, firstHealthy } from "./streams/route-policies.js";
+import type { Probe } from "./domain/probe.js";
+import type { RoutePolicy } from "./domain/route-policy.js";
+import { firstHealthy } from "./streams/route-policies.js";
 
 /** The control plane's options: the proxy's, less what only sockets need. */
 export interface ControlPlaneOptions {

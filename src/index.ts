@@ -8,8 +8,8 @@ import { withCodeDefaults } from "./create-control-plane.js";
 import { InvalidOptionsError, type LoggerOption } from "./domain/option-codecs.js";
 import { decodeProxyOptions } from "./domain/proxy-options.js";
 import { type FallbackProxy, startFallbackProxy } from "./fallback-proxy.js";
-import type { Probe } from "./streams/probe-schedule.js";
-import type { RoutePolicy } from "./streams/route-policies.js";
+import type { Probe } from "./domain/probe.js";
+import type { RoutePolicy } from "./domain/route-policy.js";
 
 export { InvalidOptionsError };
 
@@ -82,8 +82,9 @@ export type { BackendStats, StatsSnapshot } from "./domain/stats.js";
 export { formatStatsLines } from "./domain/stats.js";
 export { decodeProxySettings, type ProxySettings } from "./domain/proxy-options.js";
 export { parseDuration, formatDuration } from "./domain/duration.js";
-export type { Probe, ProbeResult } from "./streams/probe-schedule.js";
-export { type RoutePolicy, firstHealthy, stickyUntilDown } from "./streams/route-policies.js";
+export type { BackendRole, Probe, ProbeResult } from "./domain/probe.js";
+export type { PolicyContext, RoutePolicy } from "./domain/route-policy.js";
+export { firstHealthy, stickyUntilDown } from "./streams/route-policies.js";
 export { healthLoop, type HealthLoopOptions } from "./streams/health-loop.js";
 export { type HealthStep, healthSteps, initialStep } from "./streams/health-steps.js";
 export { boundedProbe } from "./streams/bounded-probe.js";

@@ -1,6 +1,6 @@
 import test from "ava";
 import { readFileSync } from "node:fs";
-import { NEVER, type Observable, map } from "rxjs";
+import { NEVER, type Observable, delay, map } from "rxjs";
 import { TestScheduler } from "rxjs/testing";
 import {
   type Backend,
@@ -8,7 +8,9 @@ import {
   type Probe,
   type ProbeResult,
   type ProxyEvent,
+  type RoutePolicy,
   createControlPlane,
+  firstHealthy,
 } from "../src/index.js";
 
 // <readme-example>
@@ -140,4 +142,45 @@ test("the README's virtual-time example is the first test of this file", (t) => 
   const block = runBlock(example);
   t.true(block.length > 200);
   t.is(block, runBlock(readFileSync("test/control-plane.test.ts", "utf8")));
+});
+
+test("a backend's transition reaches events$ before the route change it causes", (t) => {
+  const scheduler = new TestScheduler((actual, expected) => t.deepEqual(actual, expected));
+  scheduler.run(() => {
+    const control = createControlPlane({
+      backends: ["127.0.0.1:1", "127.0.0.1:2"],
+      probe: () => NEVER,
+      connectTimeout: "1h",
+      scheduler,
+    });
+    const seen: string[] = [];
+    control.events$.subscribe((event) => seen.push(event.type));
+    control.route$.subscribe((route) => seen.push(`route ${route.map((b) => b.index).join("")}`));
+    scheduler.schedule(() => {
+      control.emit({ type: "connect-failed", backend: 0, reason: "refused", at: 3 });
+      control.stop();
+    }, 3);
+    scheduler.flush();
+    t.deepEqual(seen, ["route 01", "connect-failed", "backend-down", "route 1"]);
+  });
+});
+
+test("a policy gets the proxy's scheduler in its context: a time-based policy runs in virtual time", (t) => {
+  const scheduler = new TestScheduler((actual, expected) => t.deepEqual(actual, expected));
+  scheduler.run(({ expectObservable }) => {
+    // Follows health 5 ms late, on the context's clock.
+    const late: RoutePolicy = (health$, context) =>
+      firstHealthy(health$, context).pipe(delay(5, context.scheduler));
+    const control = createControlPlane({
+      backends: ["127.0.0.1:1"],
+      probe: () => NEVER,
+      connectTimeout: "1h",
+      route: late,
+      scheduler,
+    });
+    expectObservable(control.route$.pipe(map((r) => r.length)), "^ 10ms !").toBe("5ms a", {
+      a: 1,
+    });
+    scheduler.schedule(() => control.stop(), 20);
+  });
 });

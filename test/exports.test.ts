@@ -21,12 +21,12 @@ import { captureStderr } from "./adapters/log/capture-stderr.js";
 
 /** Damped failback: a recovered backend takes new clients only once it has been up for `holdMs`. */
 const dampedFailback =
-  (holdMs: number, now: () => number): RoutePolicy =>
-  (health$: Observable<HealthState>): Observable<Route> =>
+  (holdMs: number): RoutePolicy =>
+  (health$: Observable<HealthState>, { scheduler }): Observable<Route> =>
     health$.pipe(
       map((state) =>
         state.backends
-          .filter((b) => b.up && b.upSince !== null && now() - b.upSince >= holdMs)
+          .filter((b) => b.up && b.upSince !== null && scheduler.now() - b.upSince >= holdMs)
           .map((b) => b.backend),
       ),
     );
@@ -44,7 +44,7 @@ test("a damped-failback policy built from the exported helpers, marble-tested", 
     const back = reduceHealth(down, { type: "probe-ok", backend: 0, at: 3 });
     // A tick (same state again) once the hold time has passed.
     const health$ = hot("s-d-b 10ms b", { s: start, d: down, b: back });
-    const route$ = dampedFailback(5, () => scheduler.now())(health$).pipe(
+    const route$ = dampedFailback(5)(health$, { scheduler, backends }).pipe(
       map((route) => route.map((b) => b.index).join("")),
     );
     expectObservable(route$).toBe("a-b-b 10ms a", { a: "01", b: "1" });

@@ -1,6 +1,6 @@
 import { Observable } from "rxjs";
 import type { Backend } from "../domain/backend.js";
-import type { ProbeResult } from "../streams/probe-schedule.js";
+import type { ProbeResult } from "../domain/probe.js";
 import { dialWithTimeout } from "./dialer.js";
 
 /**

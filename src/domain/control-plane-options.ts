@@ -1,8 +1,8 @@
 import * as E from "fp-ts/lib/Either.js";
 import { pipe } from "fp-ts/lib/function.js";
 import type { SchedulerLike } from "rxjs";
-import type { Probe } from "../streams/probe-schedule.js";
-import type { RoutePolicy } from "../streams/route-policies.js";
+import type { Probe } from "./probe.js";
+import type { RoutePolicy } from "./route-policy.js";
 import type { Address } from "./backend.js";
 import type { Logger } from "./logger.js";
 import { optionsDecoder } from "./option-codecs.js";

@@ -1,7 +1,7 @@
 import { type SchedulerLike, asyncScheduler, catchError, defer, map, of, race, take } from "rxjs";
 import { formatDuration } from "../domain/duration.js";
 import { longTimer } from "./long-timer.js";
-import type { Probe, ProbeResult } from "./probe-schedule.js";
+import type { Probe, ProbeResult } from "../domain/probe.js";
 
 const failed = (reason: string): ProbeResult => ({ ok: false, reason });
 

@@ -1,21 +1,9 @@
 import * as E from "fp-ts/lib/Either.js";
 import { pipe } from "fp-ts/lib/function.js";
-import {
-  type Observable,
-  type SchedulerLike,
-  asyncScheduler,
-  combineLatest,
-  defer,
-  map,
-  retry,
-  skip,
-  take,
-  timer,
-} from "rxjs";
-import type { Backend } from "../domain/backend.js";
+import { type Observable, combineLatest, defer, map, retry, skip, take, timer } from "rxjs";
 import type { HealthState } from "../domain/health.js";
 import { type Route, checkRoute } from "../domain/route.js";
-import type { RoutePolicy } from "./route-policies.js";
+import type { PolicyContext, RoutePolicy } from "../domain/route-policy.js";
 
 /** A policy emitted something that is not a route of the proxy's backends. */
 export class InvalidRouteError extends Error {
@@ -31,18 +19,12 @@ export class InvalidRouteError extends Error {
  * `health$` must replay its current state to new subscribers, as the control plane's does.
  */
 export const guardedPolicy =
-  (
-    policy: RoutePolicy,
-    backends: ReadonlyArray<Backend>,
-    onError: (error: unknown) => void,
-    retryAfterMs = 1_000,
-    scheduler: SchedulerLike = asyncScheduler,
-  ): RoutePolicy =>
-  (health$: Observable<HealthState>): Observable<Route> =>
-    defer(() => policy(health$)).pipe(
+  (policy: RoutePolicy, onError: (error: unknown) => void, retryAfterMs = 1_000): RoutePolicy =>
+  (health$: Observable<HealthState>, context: PolicyContext): Observable<Route> =>
+    defer(() => policy(health$, context)).pipe(
       map((value) =>
         pipe(
-          checkRoute(value, backends),
+          checkRoute(value, context.backends),
           E.getOrElseW((problem) => {
             throw new InvalidRouteError(problem);
           }),
@@ -51,7 +33,10 @@ export const guardedPolicy =
       retry({
         delay: (error: unknown) => {
           onError(error);
-          return combineLatest([health$.pipe(skip(1), take(1)), timer(retryAfterMs, scheduler)]);
+          return combineLatest([
+            health$.pipe(skip(1), take(1)),
+            timer(retryAfterMs, context.scheduler),
+          ]);
         },
       }),
     );

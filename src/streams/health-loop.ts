@@ -16,7 +16,8 @@ import { defaults } from "../domain/defaults.js";
 import type { HealthEvent } from "../domain/health.js";
 import { boundedProbe } from "./bounded-probe.js";
 import { type HealthStep, healthSteps, initialStep } from "./health-steps.js";
-import { type Probe, probeEvents, probeTargets } from "./probe-schedule.js";
+import type { Probe } from "../domain/probe.js";
+import { probeEvents, probeTargets } from "./probe-schedule.js";
 
 export interface HealthLoopOptions {
   readonly backends: ReadonlyArray<Backend>;

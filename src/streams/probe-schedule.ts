@@ -1,6 +1,5 @@
 import {
   type Observable,
-  type ObservableInput,
   type SchedulerLike,
   asyncScheduler,
   map,
@@ -11,17 +10,9 @@ import {
   EMPTY,
 } from "rxjs";
 import type { Backend } from "../domain/backend.js";
+import type { Probe } from "../domain/probe.js";
 import { type HealthEvent, type HealthState, downBackends } from "../domain/health.js";
 import { longTimer } from "./long-timer.js";
-
-/** A probe's verdict; the stream stamps the time so marble tests own the clock. */
-export type ProbeResult = { readonly ok: true } | { readonly ok: false; readonly reason: string };
-
-/**
- * Probes one backend once: emits one result and completes. An Observable or a Promise; the proxy
- * bounds it by the connect timeout and turns a throw or a rejection into a failed check.
- */
-export type Probe = (backend: Backend) => ObservableInput<ProbeResult>;
 
 /**
  * Which backends to probe on each tick: all of them at start, then every `probeDelayMs`

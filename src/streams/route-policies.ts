@@ -1,6 +1,7 @@
-import { type Observable, distinctUntilChanged, map, scan } from "rxjs";
+import { distinctUntilChanged, map, scan } from "rxjs";
 import type { Backend } from "../domain/backend.js";
 import type { HealthState } from "../domain/health.js";
+import type { RoutePolicy } from "../domain/route-policy.js";
 import {
   type Route,
   firstHealthyRoute,
@@ -8,9 +9,6 @@ import {
   sameRoute,
   stickyChoice,
 } from "../domain/route.js";
-
-/** A routing policy turns the health stream into the route stream. */
-export type RoutePolicy = (health$: Observable<HealthState>) => Observable<Route>;
 
 /** New clients go to the first healthy backend in list order; failback is immediate. */
 export const firstHealthy: RoutePolicy = (health$) =>

@@ -3,7 +3,7 @@
 import { openSync } from "node:fs";
 import { dialWithTimeout } from "../../src/adapters/dialer.js";
 import { tcpConnectProbe } from "../../src/adapters/prober.js";
-import type { ProbeResult } from "../../src/streams/probe-schedule.js";
+import type { ProbeResult } from "../../src/domain/probe.js";
 
 const address = { host: "127.0.0.1", port: Number(process.argv[2]) };
 const filler: number[] = [];

@@ -1,5 +1,7 @@
 import type { ExecutionContext } from "ava";
+import { asyncScheduler } from "rxjs";
 import { TestScheduler } from "rxjs/testing";
+import type { PolicyContext } from "../../src/domain/route-policy.js";
 import { makeBackends } from "../../src/domain/backend.js";
 
 /** One TestScheduler per test, asserting with ava's deepEqual. */
@@ -17,3 +19,6 @@ export const [A, B, C] = makeBackends([
   ReturnType<typeof makeBackends>[number],
 ];
 export const backends = [A, B, C];
+
+/** What the control plane hands a route policy; inside TestScheduler.run, asyncScheduler is virtual. */
+export const policyContext: PolicyContext = { scheduler: asyncScheduler, backends };

@@ -1,7 +1,7 @@
 import test from "ava";
 import { NEVER, asyncScheduler, firstValueFrom, from, of, throwError } from "rxjs";
 import { boundedProbe } from "../../src/streams/bounded-probe.js";
-import type { Probe } from "../../src/streams/probe-schedule.js";
+import type { Probe } from "../../src/domain/probe.js";
 import { A, testScheduler } from "../helpers/marbles.js";
 import { recordingScheduler } from "../helpers/recording-scheduler.js";
 

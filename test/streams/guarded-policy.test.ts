@@ -3,8 +3,8 @@ import { map, shareReplay } from "rxjs";
 import { type HealthState, initialHealth, reduceHealth } from "../../src/domain/health.js";
 import { type Route, firstHealthyRoute } from "../../src/domain/route.js";
 import { guardedPolicy } from "../../src/streams/guarded-policy.js";
-import type { RoutePolicy } from "../../src/streams/route-policies.js";
-import { A, backends, testScheduler } from "../helpers/marbles.js";
+import type { RoutePolicy } from "../../src/domain/route-policy.js";
+import { A, backends, policyContext, testScheduler } from "../helpers/marbles.js";
 
 const allUp = initialHealth(backends);
 const aDown = reduceHealth(allUp, { type: "connect-failed", backend: 0, reason: "x", at: 1 });
@@ -28,10 +28,9 @@ test("a policy error keeps the last route and the policy resumes on the next hea
     const health$ = hot("u-d-r", states).pipe(shareReplay(1));
     const route$ = guardedPolicy(
       failsWhilePrimaryDown,
-      backends,
       (error) => errors.push((error as Error).message),
       1,
-    )(health$);
+    )(health$, policyContext);
     expectObservable(route$.pipe(labels)).toBe("u---r", { u: "ABC", r: "ABC" });
     flush();
     t.deepEqual(errors, ["no primary"]);
@@ -50,10 +49,9 @@ test("a route that is not an array of the proxy's backends is an error, and the 
       );
     const route$ = guardedPolicy(
       policy,
-      backends,
       (error) => errors.push((error as Error).message),
       1,
-    )(health$);
+    )(health$, policyContext);
     expectObservable(route$.pipe(labels)).toBe("u---r", { u: "ABC", r: "ABC" });
     flush();
     t.deepEqual(errors, ["route[0] is not one of the proxy's backends"]);
@@ -64,11 +62,9 @@ test("routes come out as the proxy's own backend objects", (t) => {
   testScheduler(t).run(({ hot, expectObservable }) => {
     const health$ = hot("u", states).pipe(shareReplay(1));
     const copy: RoutePolicy = (h$) => h$.pipe(map(() => [{ ...A }]));
-    const same = guardedPolicy(
-      copy,
-      backends,
-      () => undefined,
-    )(health$).pipe(map((route) => route[0] === A));
+    const same = guardedPolicy(copy, () => undefined)(health$, policyContext).pipe(
+      map((route) => route[0] === A),
+    );
     expectObservable(same).toBe("t", { t: true });
   });
 });
@@ -80,10 +76,9 @@ test("a policy that keeps failing is tried again at most once per retry interval
     const health$ = hot("d".repeat(25), states).pipe(shareReplay(1));
     const route$ = guardedPolicy(
       failsWhilePrimaryDown,
-      backends,
       () => errors.push(errors.length),
       10,
-    )(health$);
+    )(health$, policyContext);
     expectObservable(route$.pipe(labels), "^ 24ms !").toBe("");
     flush();
     // At 0, then at 10 and 20: not once per frame.

@@ -2,7 +2,7 @@ import test from "ava";
 import { type Observable, distinctUntilChanged, map } from "rxjs";
 import type { Backend } from "../../src/domain/backend.js";
 import type { HealthEvent } from "../../src/domain/health.js";
-import type { ProbeResult } from "../../src/streams/probe-schedule.js";
+import type { ProbeResult } from "../../src/domain/probe.js";
 import { healthLoop } from "../../src/streams/health-loop.js";
 import { A, B, testScheduler } from "../helpers/marbles.js";
 

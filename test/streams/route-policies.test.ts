@@ -7,7 +7,7 @@ import {
   reduceHealth,
 } from "../../src/domain/health.js";
 import { firstHealthy, stickyUntilDown } from "../../src/streams/route-policies.js";
-import { backends, testScheduler } from "../helpers/marbles.js";
+import { backends, policyContext, testScheduler } from "../helpers/marbles.js";
 
 const after = (state: HealthState, ...events: HealthEvent[]): HealthState =>
   events.reduce(reduceHealth, state);
@@ -30,7 +30,7 @@ const labels = map((route: ReadonlyArray<{ index: number }>) =>
 test("firstHealthy: healthy backends in list order, failing back at once", (t) => {
   testScheduler(t).run(({ hot, expectObservable }) => {
     const health$ = hot("u-n-d-r-x-u", states);
-    expectObservable(firstHealthy(health$).pipe(labels)).toBe("u---d-r-x-u", {
+    expectObservable(firstHealthy(health$, policyContext).pipe(labels)).toBe("u---d-r-x-u", {
       u: "ABC",
       d: "BC",
       r: "ABC",
@@ -42,7 +42,7 @@ test("firstHealthy: healthy backends in list order, failing back at once", (t) =
 test("stickyUntilDown: stays on the fallback after the primary recovers, moves only when it fails", (t) => {
   testScheduler(t).run(({ hot, expectObservable }) => {
     const health$ = hot("u-d-r-b", states);
-    expectObservable(stickyUntilDown(health$).pipe(labels)).toBe("u-d-r-b", {
+    expectObservable(stickyUntilDown(health$, policyContext).pipe(labels)).toBe("u-d-r-b", {
       u: "ABC",
       d: "BC",
       r: "BAC",
@@ -57,7 +57,7 @@ test("stickyUntilDown: with every backend down the route is empty, then picks th
       ...states,
       r: after(allDown, { type: "probe-ok", backend: 2, at: 5 }),
     });
-    expectObservable(stickyUntilDown(health$).pipe(labels)).toBe("u-x-r", {
+    expectObservable(stickyUntilDown(health$, policyContext).pipe(labels)).toBe("u-x-r", {
       u: "ABC",
       x: "",
       r: "C",
