@@ -18,6 +18,17 @@ export const logProxyEvent = (logger: Logger, event: ProxyEvent): void => {
         `Backend is back ${event.backend.label}, downtime: ${formatDuration(event.downtimeMs)}`,
       );
       return;
+    case "backend-rising":
+      logger.info(
+        `Backend ${event.backend.label} passed a check (${event.passed}/${event.rise} to come back)`,
+      );
+      return;
+    case "backend-falling":
+      // The failure itself has its own line: this one says how close to down it is.
+      logger.info(
+        `Backend ${event.backend.label} still up (${event.failed}/${event.fall} failures to be marked down)`,
+      );
+      return;
     case "no-backend":
       logger.warn("Failed to connect to any backend");
       return;

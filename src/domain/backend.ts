@@ -10,6 +10,10 @@ export interface Backend {
   readonly address: Address;
   /** The address as the operator wrote it, e.g. "db1:3306" or "[::1]:6379"; used in logs. */
   readonly label: string;
+  /** Good checks in a row that mark it up again (default 1). */
+  readonly rise?: number;
+  /** Failures in a row that mark it down (default 1). */
+  readonly fall?: number;
 }
 
 /** Formats an address the way Go's net.JoinHostPort does: IPv6 literals get brackets. */

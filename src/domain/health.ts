@@ -1,8 +1,22 @@
 import type { Backend } from "./backend.js";
+import type { ProxyEvent } from "./proxy-event.js";
+
+/**
+ * Where a backend stands, with the streak that moves it: `falling` still takes clients until
+ * `fall` failures in a row mark it down; `rising` takes none until `rise` good checks in a row
+ * mark it up (the backend's `rise` and `fall`, 1 by default).
+ */
+export type HealthStatus =
+  | { readonly kind: "up" }
+  | { readonly kind: "falling"; readonly failed: number }
+  | { readonly kind: "down" }
+  | { readonly kind: "rising"; readonly passed: number };
 
 /** What one backend looks like to the proxy: health plus the counters behind the STATS lines. */
 export interface BackendHealth {
   readonly backend: Backend;
+  readonly status: HealthStatus;
+  /** Whether it takes new clients: its status is up or falling. */
   readonly up: boolean;
   /** When the current up period began (ms on the stream's clock); null while down. */
   readonly upSince: number | null;
@@ -96,6 +110,7 @@ export type HealthEvent =
 export const initialHealth = (backends: ReadonlyArray<Backend>, at = 0): HealthState => ({
   backends: backends.map((backend) => ({
     backend,
+    status: UP,
     up: true,
     upSince: at,
     downSince: null,
@@ -110,32 +125,86 @@ export const initialHealth = (backends: ReadonlyArray<Backend>, at = 0): HealthS
   totals: { accepted: 0, refused: 0, active: 0 },
 });
 
-const markUp = (b: BackendHealth, at: number): BackendHealth =>
-  b.up
-    ? b
-    : {
-        ...b,
-        up: true,
-        upSince: at,
-        downSince: null,
-        pastDowntimeMs: b.pastDowntimeMs + (at - (b.downSince ?? at)),
-      };
+const UP: HealthStatus = { kind: "up" };
+const DOWN: HealthStatus = { kind: "down" };
+const none: ReadonlyArray<ProxyEvent> = [];
 
-const markDown = (b: BackendHealth, at: number): BackendHealth =>
-  b.up ? { ...b, up: false, upSince: null, downSince: at } : b;
+/** One backend after an event, and what the outside world hears about it. */
+interface BackendStep {
+  readonly backend: BackendHealth;
+  readonly transitions: ReadonlyArray<ProxyEvent>;
+}
+
+/** A good result (a check passed, a client connected): one more toward up. */
+const passed = (b: BackendHealth, at: number): BackendStep => {
+  const { kind } = b.status;
+  if (kind === "up") return { backend: b, transitions: none };
+  if (kind === "falling") return { backend: { ...b, status: UP }, transitions: none };
+  const count = kind === "rising" ? b.status.passed + 1 : 1;
+  const rise = b.backend.rise ?? 1;
+  if (count < rise) {
+    return {
+      backend: { ...b, status: { kind: "rising", passed: count } },
+      transitions: [{ type: "backend-rising", backend: b.backend, passed: count, rise, at }],
+    };
+  }
+  const downtimeMs = at - (b.downSince ?? at);
+  return {
+    backend: {
+      ...b,
+      status: UP,
+      up: true,
+      upSince: at,
+      downSince: null,
+      pastDowntimeMs: b.pastDowntimeMs + downtimeMs,
+    },
+    transitions: [{ type: "backend-up", backend: b.backend, downtimeMs, at }],
+  };
+};
+
+/** A failure (a check failed, a client's connect failed): one more toward down. */
+const failed = (
+  b: BackendHealth,
+  type: "connect-failed" | "probe-failed",
+  reason: string,
+  at: number,
+): BackendStep => {
+  const failure: ProxyEvent = { type, backend: b.backend, reason, at };
+  const { kind } = b.status;
+  if (kind === "down") return { backend: b, transitions: [failure] };
+  if (kind === "rising") return { backend: { ...b, status: DOWN }, transitions: [failure] };
+  const count = kind === "falling" ? b.status.failed + 1 : 1;
+  const fall = b.backend.fall ?? 1;
+  if (count < fall) {
+    return {
+      backend: { ...b, status: { kind: "falling", failed: count } },
+      transitions: [
+        failure,
+        { type: "backend-falling", backend: b.backend, failed: count, fall, reason, at },
+      ],
+    };
+  }
+  return {
+    backend: { ...b, status: DOWN, up: false, upSince: null, downSince: at },
+    transitions: [failure, { type: "backend-down", backend: b.backend, reason, at }],
+  };
+};
 
 const updateBackend = (
   state: HealthState,
   index: number,
-  update: (b: BackendHealth) => BackendHealth,
+  update: (b: BackendHealth) => BackendStep,
   totals: Totals = state.totals,
-): HealthState => {
+): HealthStep => {
   const current = state.backends[index];
-  if (current === undefined) return state;
+  if (current === undefined) return { state, transitions: none };
   const backends = state.backends.slice();
-  backends[index] = update(current);
-  return { backends, totals };
+  const step = update(current);
+  backends[index] = step.backend;
+  return { state: { backends, totals }, transitions: step.transitions };
 };
+
+const counted = (state: HealthState): HealthStep => ({ state, transitions: none });
 
 const addTraffic = (
   state: HealthState,
@@ -163,25 +232,43 @@ const addTraffic = (
   };
 };
 
-/** The health reducer: one event in, the next state out. */
-export const reduceHealth = (state: HealthState, event: HealthEvent): HealthState => {
+/** One reducer step: the state after an event and the transitions it caused. */
+export interface HealthStep {
+  readonly state: HealthState;
+  readonly transitions: ReadonlyArray<ProxyEvent>;
+}
+
+/**
+ * The health reducer: one event in, the next state and the transitions it caused out. The
+ * transitions come from the same decision as the state, so the two cannot disagree.
+ */
+export const stepHealth = (state: HealthState, event: HealthEvent): HealthStep => {
   const t = state.totals;
   switch (event.type) {
     case "accepted":
-      return { backends: state.backends, totals: { ...t, accepted: t.accepted + 1 } };
+      return counted({ backends: state.backends, totals: { ...t, accepted: t.accepted + 1 } });
     case "no-backend":
-      return { backends: state.backends, totals: { ...t, refused: t.refused + 1 } };
+      return {
+        state: { backends: state.backends, totals: { ...t, refused: t.refused + 1 } },
+        transitions: [{ type: "no-backend", at: event.at }],
+      };
     case "connected":
-      // A backend that answers a client is up, whatever the last probe said.
+      // A backend that answers a client counts as a good check, whatever the last probe said.
       return updateBackend(
         state,
         event.backend,
-        (b) => ({
-          ...markUp(b, event.at),
-          requests: b.requests + 1,
-          active: b.active + 1,
-          lastUsed: event.at,
-        }),
+        (b) => {
+          const step = passed(b, event.at);
+          return {
+            backend: {
+              ...step.backend,
+              requests: b.requests + 1,
+              active: b.active + 1,
+              lastUsed: event.at,
+            },
+            transitions: step.transitions,
+          };
+        },
         { ...t, active: t.active + 1 },
       );
     case "closed":
@@ -189,31 +276,43 @@ export const reduceHealth = (state: HealthState, event: HealthEvent): HealthStat
         state,
         event.backend,
         (b) => ({
-          ...b,
-          active: b.active - 1,
-          bytesIn: b.bytesIn + event.bytesIn,
-          bytesOut: b.bytesOut + event.bytesOut,
+          backend: {
+            ...b,
+            active: b.active - 1,
+            bytesIn: b.bytesIn + event.bytesIn,
+            bytesOut: b.bytesOut + event.bytesOut,
+          },
+          transitions: none,
         }),
         { ...t, active: t.active - 1 },
       );
     case "traffic":
-      return addTraffic(state, event.accepted, event.backends);
+      return counted(addTraffic(state, event.accepted, event.backends));
     case "connect-failed":
     case "probe-failed":
-      return updateBackend(state, event.backend, (b) => ({
-        ...markDown(b, event.at),
-        errors: b.errors + 1,
-        lastUsed: event.at,
-      }));
+      return updateBackend(state, event.backend, (b) => {
+        const step = failed(b, event.type, event.reason, event.at);
+        return {
+          backend: { ...step.backend, errors: b.errors + 1, lastUsed: event.at },
+          transitions: step.transitions,
+        };
+      });
     case "probe-ok":
-      return updateBackend(state, event.backend, (b) => ({
-        ...markUp(b, event.at),
-        lastUsed: event.at,
-      }));
+      return updateBackend(state, event.backend, (b) => {
+        const step = passed(b, event.at);
+        return { backend: { ...step.backend, lastUsed: event.at }, transitions: step.transitions };
+      });
     case "refused-locally":
-      return { backends: state.backends, totals: { ...t, refused: t.refused + event.count } };
+      return counted({
+        backends: state.backends,
+        totals: { ...t, refused: t.refused + event.count },
+      });
   }
 };
+
+/** The next state only (see stepHealth for the transitions). */
+export const reduceHealth = (state: HealthState, event: HealthEvent): HealthState =>
+  stepHealth(state, event).state;
 
 /** Cumulative downtime including the outage in progress. */
 export const downtimeAt = (b: BackendHealth, now: number): number =>

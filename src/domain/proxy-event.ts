@@ -1,5 +1,5 @@
 import type { Backend } from "./backend.js";
-import type { HealthEvent, HealthState } from "./health.js";
+import { type HealthEvent, type HealthState, stepHealth } from "./health.js";
 
 /** What the outside world hears about: health changes and failures, never per-byte traffic. */
 export type ProxyEvent =
@@ -27,6 +27,23 @@ export type ProxyEvent =
       readonly reason: string;
       readonly at: number;
     }
+  /** A down backend passed a check but needs `rise` in a row to take clients again. */
+  | {
+      readonly type: "backend-rising";
+      readonly backend: Backend;
+      readonly passed: number;
+      readonly rise: number;
+      readonly at: number;
+    }
+  /** An up backend failed but takes clients until `fall` failures in a row. */
+  | {
+      readonly type: "backend-falling";
+      readonly backend: Backend;
+      readonly failed: number;
+      readonly fall: number;
+      readonly reason: string;
+      readonly at: number;
+    }
   | { readonly type: "no-backend"; readonly at: number }
   /** A program's code misbehaved (its route policy threw); the proxy keeps going. */
   | {
@@ -43,52 +60,6 @@ export type ProxyEvent =
       readonly at: number;
     };
 
-const none: ReadonlyArray<ProxyEvent> = [];
-
-/** The events one reducer step produces, judged from the state before it. */
-export const transitionsOf = (
-  before: HealthState,
-  event: HealthEvent,
-): ReadonlyArray<ProxyEvent> => {
-  switch (event.type) {
-    case "no-backend":
-      return [{ type: "no-backend", at: event.at }];
-    case "connect-failed":
-    case "probe-failed": {
-      const was = before.backends[event.backend];
-      if (was === undefined) return none;
-      const failure: ProxyEvent = {
-        type: event.type,
-        backend: was.backend,
-        reason: event.reason,
-        at: event.at,
-      };
-      return was.up
-        ? [
-            failure,
-            { type: "backend-down", backend: was.backend, reason: event.reason, at: event.at },
-          ]
-        : [failure];
-    }
-    case "connected":
-    case "probe-ok": {
-      const was = before.backends[event.backend];
-      if (was === undefined || was.up || was.downSince === null) return none;
-      return [
-        {
-          type: "backend-up",
-          backend: was.backend,
-          downtimeMs: event.at - was.downSince,
-          at: event.at,
-        },
-      ];
-    }
-    case "accepted":
-    case "traffic":
-    case "closed":
-      return none;
-    // Not the backends' news: the relay logs these itself, a warning and then counts.
-    case "refused-locally":
-      return none;
-  }
-};
+/** The events one reducer step produces, judged from the state before it (see stepHealth). */
+export const transitionsOf = (before: HealthState, event: HealthEvent): ReadonlyArray<ProxyEvent> =>
+  stepHealth(before, event).transitions;

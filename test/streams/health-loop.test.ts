@@ -63,3 +63,30 @@ test("transitions come out of the loop as events, stamped with the scheduler's t
     });
   });
 });
+
+test("rise 3: a primary that flaps every 300 ms moves the route at most once per rise window", (t) => {
+  const scheduler = testScheduler(t);
+  scheduler.run(({ cold, expectObservable }) => {
+    const flappingA = { ...A, rise: 3 };
+    // A answers for 300 ms, refuses for 300 ms, and so on; B always answers.
+    const probe = (backend: Backend): Observable<ProbeResult> =>
+      cold("-r|", {
+        r: backend.index === 1 || Math.floor(scheduler.now() / 300) % 2 === 0 ? ok : refused,
+      });
+    // A client's connect to A fails at 350 ms (A's first bad phase): A goes down.
+    const connectionEvents$ = cold<HealthEvent>("350ms f", {
+      f: { type: "connect-failed", backend: 0, reason: "connection refused", at: 350 },
+    });
+    const route$ = healthLoop({
+      backends: [flappingA, B],
+      connectionEvents$,
+      probe,
+      probeDelayMs: 100,
+    }).pipe(
+      map((step) => step.state.backends.map((b) => (b.up ? "u" : "d")).join("")),
+      distinctUntilChanged(),
+    );
+    // Probes at 400, 500 refused; 600, 700, 800 pass: up at 801 after three in a row (not at 601).
+    expectObservable(route$, "2000ms !").toBe("a 349ms b 450ms a", { a: "uu", b: "du" });
+  });
+});
