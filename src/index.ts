@@ -62,6 +62,7 @@ export type {
   BackendHealth,
   HealthEvent,
   HealthState,
+  HealthStatus,
   Totals,
   TrafficDelta,
 } from "./domain/health.js";
@@ -70,6 +71,7 @@ export {
   downtimeAt,
   initialHealth,
   reduceHealth,
+  stepHealth,
   upBackends,
 } from "./domain/health.js";
 export type { Logger, LogLevelName } from "./domain/logger.js";
