@@ -79,7 +79,14 @@ export { silentLogger } from "./domain/logger.js";
 export { stderrLogger } from "./adapters/log/stderr-logger.js";
 export type { ProxyEvent } from "./domain/proxy-event.js";
 export type { Route } from "./domain/route.js";
-export { checkRoute, firstHealthyRoute, routeLedBy, sameRoute } from "./domain/route.js";
+export {
+  checkRoute,
+  firstHealthyRoute,
+  nextSettleAt,
+  routeLedBy,
+  sameRoute,
+  settledFirstRoute,
+} from "./domain/route.js";
 export type { BackendStats, StatsSnapshot } from "./domain/stats.js";
 export { formatStatsLines } from "./domain/stats.js";
 export { decodeProxySettings, type ProxySettings } from "./domain/proxy-options.js";
@@ -87,6 +94,8 @@ export { parseDuration, formatDuration } from "./domain/duration.js";
 export type { BackendRole, Probe, ProbeResult } from "./domain/probe.js";
 export type { PolicyContext, RoutePolicy } from "./domain/route-policy.js";
 export { firstHealthy, stickyUntilDown } from "./streams/route-policies.js";
+export { delayedFailback } from "./streams/delayed-failback.js";
+export { manualFailback } from "./streams/manual-failback.js";
 export { healthLoop, type HealthLoopOptions } from "./streams/health-loop.js";
 export { type HealthStep, healthSteps, initialStep } from "./streams/health-steps.js";
 export { boundedProbe } from "./streams/bounded-probe.js";

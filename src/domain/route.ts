@@ -51,3 +51,40 @@ export const checkRoute = (
   }
   return E.right(route);
 };
+
+/**
+ * Healthy backends in list order, except that one back up for less than `holdMs` (and not up
+ * since `startedAt`, when every backend counts as settled) goes after the settled ones: it takes
+ * new clients only when no settled backend can.
+ */
+export const settledFirstRoute = (
+  state: HealthState,
+  now: number,
+  holdMs: number,
+  startedAt: number,
+): Route => {
+  const settled: Backend[] = [];
+  const recent: Backend[] = [];
+  for (const b of state.backends) {
+    if (!b.up) continue;
+    const fresh = b.upSince !== null && b.upSince > startedAt && now - b.upSince < holdMs;
+    (fresh ? recent : settled).push(b.backend);
+  }
+  return recent.length === 0 ? settled : [...settled, ...recent];
+};
+
+/** When the next backend in hold-down settles, or null if none is waiting. */
+export const nextSettleAt = (
+  state: HealthState,
+  now: number,
+  holdMs: number,
+  startedAt: number,
+): number | null => {
+  let next: number | null = null;
+  for (const b of state.backends) {
+    if (!b.up || b.upSince === null || b.upSince <= startedAt) continue;
+    const at = b.upSince + holdMs;
+    if (at > now && (next === null || at < next)) next = at;
+  }
+  return next;
+};
