@@ -11,13 +11,10 @@
  */
 import * as E from "fp-ts/lib/Either.js";
 import { availableParallelism } from "node:os";
-import {
-  type RunOptions,
-  type WorkerPlan,
-  parseCommandLine,
-  usage,
-  workerPlan,
-} from "./domain/command-line.js";
+import { parseCommandLine } from "./cli/parse.js";
+import type { RunOptions } from "./cli/run-options.js";
+import { usage } from "./cli/usage.js";
+import { type WorkerPlan, workerPlan } from "./cli/worker-plan.js";
 import type { Logger } from "./domain/logger.js";
 import { formatDuration } from "./domain/duration.js";
 import { onSignals, reopenSignals, shutdownSignals } from "./adapters/signals.js";
@@ -125,8 +122,8 @@ const run = async (options: RunOptions): Promise<void> => {
   }
 };
 
-const main = (argv: ReadonlyArray<string>): void => {
-  const command = parseCommandLine(argv);
+const main = async (argv: ReadonlyArray<string>): Promise<void> => {
+  const command = await parseCommandLine(argv);
   if (E.isLeft(command)) {
     process.stderr.write(
       `tcp-fallback: ${command.left.message}\nRun 'tcp-fallback -h' for usage.\n`,
@@ -145,4 +142,4 @@ const main = (argv: ReadonlyArray<string>): void => {
   }
 };
 
-main(process.argv.slice(2));
+void main(process.argv.slice(2));

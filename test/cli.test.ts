@@ -102,6 +102,20 @@ for (const [what, args, code] of startupCases) {
   });
 }
 
+test("a refused flag value loads the option codecs but nothing else of the proxy", async (t) => {
+  const log = await moduleLog();
+  t.teardown(() => log.remove());
+  const run = runCli(["-timeout=0", "127.0.0.1:0", "127.0.0.1:1"], { nodeArgs: log.nodeArgs });
+  t.is(await run.exited, 2);
+  const urls = await log.urls();
+  t.true(urls.some((url) => url.endsWith("/dist/src/cli/run-options.js")));
+  const codecs = /\/node_modules\/io-ts\//;
+  t.deepEqual(
+    urls.filter((url) => !codecs.test(url) && proxyModules.some((pattern) => pattern.test(url))),
+    [],
+  );
+});
+
 test("a plain start loads no syslog or file sink, no workers, no profiler", async (t) => {
   const log = await moduleLog();
   t.teardown(() => log.remove());

@@ -1,7 +1,7 @@
 import type { HealthEvent } from "../../domain/health.js";
 import type { LogLevelName, Logger } from "../../domain/logger.js";
 import { makeBackends } from "../../domain/backend.js";
-import type { RunOptions } from "../../domain/command-line.js";
+import type { RunOptions } from "../../cli/run-options.js";
 import type { Route } from "../../domain/route.js";
 import type { CpuProfile } from "../cpu-profile.js";
 import { startRelayServer } from "../relay-server.js";

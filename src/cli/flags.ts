@@ -1,0 +1,123 @@
+/**
+ * The command line's flags, one entry each: its name, usage text, and the raw option it fills.
+ * A flag for a library option fills the library's key (`into: "probeDelay"`) and is decoded by
+ * the library's codec; the CLI's own options have their codecs in run-options.ts.
+ */
+import * as E from "fp-ts/lib/Either.js";
+import { defaults } from "../domain/defaults.js";
+import { formatDuration, parseDuration } from "../domain/duration.js";
+import type { proxyOptionCodecs } from "../domain/proxy-options.js";
+import type { cliOptionCodecs } from "./run-options.js";
+import type { ScannedFlag } from "./scan.js";
+
+export const DEFAULT_SYSLOG_SOCKET = "/dev/log";
+
+/** The raw options object's keys: the library's option names, and what only the CLI has. */
+export type OptionKey = keyof typeof proxyOptionCodecs | keyof typeof cliOptionCodecs;
+
+export interface Flag extends ScannedFlag<OptionKey> {
+  /** Shown in the usage text after the name; absent for booleans. */
+  readonly placeholder?: string;
+  readonly help: string;
+  readonly defaultText?: string;
+  /** How a value its option's codec refuses is told, in this flag's words (else the codec's). */
+  readonly invalid?: string;
+}
+
+type ValueSyntax = Pick<Flag, "placeholder" | "read">;
+
+const INTEGER = /^[+-]?[0-9]+$/;
+
+const readInteger = (text: string): E.Either<string, number> =>
+  !INTEGER.test(text)
+    ? E.left("not an integer")
+    : Number.isSafeInteger(Number(text))
+      ? E.right(Number(text))
+      : E.left("value out of range");
+
+/** A Go duration: its syntax is checked while scanning, its range by the option's codec. */
+const duration = (defaultMs: number): ValueSyntax & Pick<Flag, "defaultText"> => ({
+  placeholder: "duration",
+  read: (text) => E.map(() => text)(parseDuration(text)),
+  defaultText: formatDuration(defaultMs),
+});
+
+const text = (placeholder: string): ValueSyntax => ({ placeholder, read: E.right });
+
+// An empty path means "not set", as an empty string flag does in the Go program.
+const path: ValueSyntax = {
+  placeholder: "path",
+  read: (given) => E.right(given === "" ? undefined : given),
+};
+
+export const FLAGS: ReadonlyArray<Flag> = [
+  {
+    name: "timeout",
+    into: "connectTimeout",
+    ...duration(defaults.connectTimeoutMs),
+    help: "connect timeout for each backend attempt",
+    invalid: "must be positive",
+  },
+  {
+    name: "probe-delay",
+    into: "probeDelay",
+    ...duration(defaults.probeDelayMs),
+    help: "how long to wait before probing a failed backend again",
+    invalid: "must be positive",
+  },
+  {
+    name: "stats",
+    into: "statsInterval",
+    ...duration(defaults.statsIntervalMs),
+    help: "interval between statistics log lines; 0 turns them off",
+    invalid: "must not be negative",
+  },
+  {
+    name: "drain-timeout",
+    into: "drainTimeout",
+    ...duration(defaults.drainTimeoutMs),
+    help: "on shutdown, how long open connections may keep running",
+    invalid: "must not be negative",
+  },
+  { name: "debug", into: "debug", help: "log every connection and every failover step" },
+  { name: "quiet", into: "quiet", help: "log nothing at all" },
+  { name: "syslog", into: "syslog", help: "log to syslog instead of stderr" },
+  {
+    name: "syslog-socket",
+    into: "syslogSocket",
+    ...text("path"),
+    help: "syslog socket",
+    defaultText: JSON.stringify(DEFAULT_SYSLOG_SOCKET),
+    invalid: "must not be empty",
+  },
+  {
+    name: "logfile",
+    into: "logfile",
+    ...path,
+    help: "append the log to this file instead of stderr",
+  },
+  {
+    name: "cpuprofile",
+    into: "cpuprofile",
+    ...path,
+    help: "write a V8 CPU profile (.cpuprofile) to this file on exit",
+  },
+  {
+    name: "workers",
+    into: "workers",
+    placeholder: "n|auto",
+    read: (given) => (given === "auto" ? E.right(given) : readInteger(given)),
+    help: "worker processes sharing the listener; auto = one per CPU",
+    defaultText: "1",
+    invalid: 'must be an integer >= 1 or "auto"',
+  },
+  {
+    name: "maxthreads",
+    into: "maxthreads",
+    placeholder: "n",
+    read: readInteger,
+    help: "the original's thread cap: without -workers, up to n workers, one per CPU at most",
+    invalid: "must be an integer >= 1",
+  },
+  { name: "version", into: "version", help: "print the version and exit" },
+];

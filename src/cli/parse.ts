@@ -1,0 +1,78 @@
+/**
+ * The command line of the original Go program:
+ *
+ *   tcp-fallback [flags] <local-address:port> <remote-address:port>...
+ *
+ * Flags are scanned with Go's rules (scan.ts) from the flag table (flags.ts); their values are
+ * then decoded with the library's codecs (run-options.ts), loaded only when needed.
+ */
+import * as E from "fp-ts/lib/Either.js";
+import { pipe } from "fp-ts/lib/function.js";
+import { parseAddress } from "../domain/address.js";
+import { FLAGS } from "./flags.js";
+import type { AddressTexts, RunOptions } from "./run-options.js";
+import { scanFlags } from "./scan.js";
+
+export interface UsageError {
+  readonly message: string;
+}
+
+export type CommandLine =
+  | { readonly kind: "help" }
+  | { readonly kind: "version" }
+  | ({ readonly kind: "run" } & RunOptions);
+
+const NEED_ADDRESSES = "need <listen-address:port> <backend:port>...";
+
+const checkedAddress = (text: string, role: "listen" | "backend"): E.Either<string, string> =>
+  pipe(
+    parseAddress(text, role),
+    E.map(() => text),
+    // Go stops at the first address, so a flag written after it lands here.
+    E.mapLeft((why) =>
+      text.startsWith("-") ? `${why} (flags must come before the addresses)` : why,
+    ),
+  );
+
+/** The positional arguments, checked with the parser the address codecs use. */
+const addressTexts = (positional: ReadonlyArray<string>): E.Either<string, AddressTexts> => {
+  const [listen, ...backends] = positional;
+  if (listen === undefined) return E.left(`no listen address given: ${NEED_ADDRESSES}`);
+  if (backends.length === 0) return E.left(`no backend given: ${NEED_ADDRESSES}`);
+  return pipe(
+    E.Do,
+    E.apS("listen", checkedAddress(listen, "listen")),
+    E.apS("backends", E.traverseArray((b: string) => checkedAddress(b, "backend"))(backends)),
+  );
+};
+
+const usageError = (message: string): E.Either<UsageError, never> => E.left({ message });
+
+/**
+ * Parses the arguments after the program name. Flags are checked in order and the first
+ * problem is reported; "-h"/"-help" among the flags asks for help and "-version" for the
+ * version, both before the addresses are looked at.
+ */
+export const parseCommandLine = async (
+  argv: ReadonlyArray<string>,
+): Promise<E.Either<UsageError, CommandLine>> => {
+  const scanned = scanFlags(FLAGS, argv);
+  if (E.isLeft(scanned)) return usageError(scanned.left);
+  const scan = scanned.right;
+  if (scan === "help") return E.right({ kind: "help" });
+  if (scan.options.version === true) return E.right({ kind: "version" });
+  const addresses = addressTexts(scan.positional);
+  // Flag values are checked before the addresses; with no flag given none can be refused, so a
+  // bad address is told without loading the decoder.
+  if (E.isLeft(addresses) && Object.keys(scan.options).length === 0) {
+    return usageError(addresses.left);
+  }
+  const { decodeRunOptions } = await import("./run-options.js");
+  return pipe(
+    decodeRunOptions(scan, addresses),
+    E.bimap(
+      (message) => ({ message }),
+      (options): CommandLine => ({ kind: "run", ...options }),
+    ),
+  );
+};

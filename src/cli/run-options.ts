@@ -1,0 +1,142 @@
+/**
+ * Decodes the raw options the flags filled with the library's own codecs, so the command line
+ * refuses what the library refuses and fills the same defaults; the CLI's own options have their
+ * codecs here. Loaded only when there is something to decode: help, the version and a bad
+ * address alone need no io-ts.
+ */
+import * as E from "fp-ts/lib/Either.js";
+import { pipe } from "fp-ts/lib/function.js";
+import * as t from "io-ts";
+import { describe } from "../domain/option-codecs.js";
+import {
+  type ProxySettings,
+  decodeProxySettings,
+  proxyOptionCodecs,
+} from "../domain/proxy-options.js";
+import { DEFAULT_SYSLOG_SOCKET, FLAGS, type Flag, type OptionKey } from "./flags.js";
+import type { Scan } from "./scan.js";
+
+/** The proxy's settings plus what only the command line has: logging and profiling. */
+export interface RunOptions extends ProxySettings {
+  readonly debug: boolean;
+  readonly quiet: boolean;
+  readonly syslog: boolean;
+  readonly syslogSocket: string;
+  readonly logfile: string | undefined;
+  readonly cpuprofile: string | undefined;
+  /** The Go program's thread cap; without -workers, it allows up to one worker per CPU. */
+  readonly maxthreads: number | undefined;
+  /** Worker processes sharing the listener, as given; absent, -maxthreads decides, else one process. */
+  readonly workers: number | "auto" | undefined;
+}
+
+/** The listen and backend addresses as written, already checked. */
+export interface AddressTexts {
+  readonly listen: string;
+  readonly backends: ReadonlyArray<string>;
+}
+
+const PositiveInteger: t.Type<number, number, unknown> = new t.Type<number, number, unknown>(
+  "PositiveInteger",
+  (u): u is number => typeof u === "number" && Number.isSafeInteger(u) && u >= 1,
+  (u, c) =>
+    PositiveInteger.is(u)
+      ? t.success(u)
+      : t.failure(u, c, `expected an integer >= 1, got ${describe(u)}`),
+  (n) => n,
+);
+
+const NonEmptyString: t.Type<string, string, unknown> = new t.Type<string, string, unknown>(
+  "NonEmptyString",
+  (u): u is string => typeof u === "string" && u !== "",
+  (u, c) =>
+    NonEmptyString.is(u)
+      ? t.success(u)
+      : t.failure(u, c, `expected a non-empty string, got ${describe(u)}`),
+  (s) => s,
+);
+
+/** Codecs for what only the command line has; every other flag fills a library option. */
+export const cliOptionCodecs = {
+  debug: t.boolean,
+  quiet: t.boolean,
+  syslog: t.boolean,
+  syslogSocket: NonEmptyString,
+  logfile: t.string,
+  cpuprofile: t.string,
+  workers: t.union([PositiveInteger, t.literal("auto")]),
+  maxthreads: PositiveInteger,
+  // Read before decoding: -version runs nothing.
+  version: t.boolean,
+};
+
+type CliKey = keyof typeof cliOptionCodecs;
+
+type CliValues = Partial<{ -readonly [K in CliKey]: t.TypeOf<(typeof cliOptionCodecs)[K]> }>;
+
+const isCliKey = (key: string): key is CliKey => Object.hasOwn(cliOptionCodecs, key);
+
+const codecOf = (key: OptionKey): t.Mixed =>
+  isCliKey(key) ? cliOptionCodecs[key] : proxyOptionCodecs[key];
+
+const q = (s: string): string => JSON.stringify(s);
+
+const codecMessage = (errors: t.Errors): string =>
+  errors.map((e) => e.message).find((m) => m !== undefined) ?? "invalid value";
+
+/**
+ * Each given flag's value through its option's codec, in the table's order (Go checks ranges
+ * after scanning, in the program's order): the first refused one is named in the flag's words.
+ */
+const decodeFlags = (
+  scan: Scan<OptionKey>,
+): E.Either<string, Partial<Record<OptionKey, unknown>>> => {
+  const decoded: Partial<Record<OptionKey, unknown>> = {};
+  for (const flag of FLAGS) {
+    if (!Object.hasOwn(scan.options, flag.into)) continue;
+    const value = scan.options[flag.into];
+    // An option set to undefined (an empty path) is not set.
+    if (value === undefined) continue;
+    const result = codecOf(flag.into).decode(value);
+    if (E.isLeft(result)) return E.left(refused(flag, scan, value, result.left));
+    decoded[flag.into] = result.right;
+  }
+  return E.right(decoded);
+};
+
+const refused = (flag: Flag, scan: Scan<OptionKey>, value: unknown, errors: t.Errors): string => {
+  const given = scan.texts.get(flag.name) ?? String(value);
+  return `invalid value ${q(given)} for flag -${flag.name}: ${flag.invalid ?? codecMessage(errors)}`;
+};
+
+/** The run options: flag values first, then the addresses, then the library's settings. */
+export const decodeRunOptions = (
+  scan: Scan<OptionKey>,
+  addresses: E.Either<string, AddressTexts>,
+): E.Either<string, RunOptions> =>
+  pipe(
+    E.Do,
+    E.apS("flags", decodeFlags(scan)),
+    E.apS("addresses", addresses),
+    E.bind("settings", ({ addresses: given }) =>
+      decodeProxySettings({
+        ...Object.fromEntries(Object.entries(scan.options).filter(([key]) => !isCliKey(key))),
+        listen: given.listen,
+        backends: given.backends,
+      }),
+    ),
+    E.map(({ flags, settings }) => {
+      const cli = flags as CliValues;
+      return {
+        ...settings,
+        debug: cli.debug ?? false,
+        quiet: cli.quiet ?? false,
+        syslog: cli.syslog ?? false,
+        syslogSocket: cli.syslogSocket ?? DEFAULT_SYSLOG_SOCKET,
+        logfile: cli.logfile,
+        cpuprofile: cli.cpuprofile,
+        maxthreads: cli.maxthreads,
+        workers: cli.workers,
+      };
+    }),
+  );
