@@ -23,6 +23,7 @@ export interface DataPlaneWiring {
 /**
  * The port the composition root serves clients through: the sockets side of the proxy, in this
  * process or in workers. The root owns health, route and stats; a data plane only relays.
+ * Orders about live sessions (such as closing a backend's) belong here, beside setRoute.
  */
 export interface DataPlane {
   /** Resolves with the bound address; rejects with a message naming the address. */
