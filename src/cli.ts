@@ -47,27 +47,28 @@ const runWorkerProcess = async (options: RunOptions, id: number): Promise<void> 
 
 type Start = (options: RunOptions, plan: WorkerPlan, logger: Logger) => Running;
 
-/** Loads what one process running everything needs. */
-const loadOneProcess = async (): Promise<Start> => {
-  const [{ startFallbackProxy }, { firstHealthy }, { asyncScheduler }] = await Promise.all([
-    import("./fallback-proxy.js"),
-    import("./streams/route-policies.js"),
-    import("rxjs"),
-  ]);
+/** Loads the proxy; with workers, also what forks and feeds them (one process loads none of it). */
+const loadProxy = async (withWorkers: boolean): Promise<Start> => {
+  const [{ startFallbackProxy }, { firstHealthy }, { asyncScheduler }, workers] = await Promise.all(
+    [
+      import("./fallback-proxy.js"),
+      import("./streams/route-policies.js"),
+      import("rxjs"),
+      withWorkers ? import("./adapters/workers/fleet.js") : null,
+    ],
+  );
   return (options, plan, logger) => {
-    if (plan.note !== undefined) logger.info(plan.note);
+    // The fleet says how many workers start, after the backends.
+    if (workers === null && plan.note !== undefined) logger.info(plan.note);
     return startFallbackProxy({
       ...options,
       route: firstHealthy,
       logger,
       scheduler: asyncScheduler,
+      dataPlane: workers?.workerFleet(plan),
     });
   };
 };
-
-/** Loads what a primary with workers needs. */
-const loadPrimary = async (): Promise<Start> =>
-  (await import("./adapters/workers/primary.js")).runPrimary;
 
 const run = async (options: RunOptions): Promise<void> => {
   const plan = workerPlan(options, availableParallelism());
@@ -84,7 +85,7 @@ const run = async (options: RunOptions): Promise<void> => {
   });
 
   // The proxy's modules load while profiling and logging are set up.
-  const loading = cluster === null ? loadOneProcess() : loadPrimary();
+  const loading = loadProxy(cluster !== null);
   const profile =
     options.cpuprofile === undefined ? null : await startCpuProfile(options.cpuprofile);
   const { setUpLogging } = await import("./adapters/log-setup.js");

@@ -1,6 +1,7 @@
 import type { AddressInfo } from "node:net";
 import type { Observable } from "rxjs";
 import { makeBackends } from "./domain/backend.js";
+import type { StartDataPlane } from "./domain/data-plane.js";
 import type { HealthState } from "./domain/health.js";
 import type { ProxyEvent } from "./domain/proxy-event.js";
 import type { ProxySettings } from "./domain/proxy-options.js";
@@ -12,7 +13,10 @@ import { type ControlPlaneConfig, startControlPlane } from "./control-plane.js";
 
 /** Decoded settings plus the pieces that are code, not data (as the control plane takes them). */
 export interface ProxyConfig
-  extends ProxySettings, Pick<ControlPlaneConfig, "route" | "logger" | "scheduler" | "probe"> {}
+  extends ProxySettings, Pick<ControlPlaneConfig, "route" | "logger" | "scheduler" | "probe"> {
+  /** Where clients are served: by default a relay server in this process on `listen`. */
+  readonly dataPlane?: StartDataPlane | undefined;
+}
 
 export interface FallbackProxy {
   /** Current health of every backend, replayed to new subscribers. */
@@ -34,34 +38,48 @@ export interface FallbackProxy {
   close(): Promise<void>;
 }
 
-/** The composition root: the control plane (streams) and the data plane (sockets), wired. */
+/**
+ * The composition root, for the library and the command line alike: the control plane
+ * (streams) and a data plane (sockets, in this process or in workers), wired.
+ */
 export const startFallbackProxy = (config: ProxyConfig): FallbackProxy => {
   const { logger, scheduler } = config;
   const backends = makeBackends(config.backends, config.backendLabels);
   // First, as it may refuse the route policy before anything starts.
   const control = startControlPlane({ ...config, backends });
   for (const backend of backends) logger.info(`Backend ${backend.label} added`);
-  const relay = startRelayServer({
-    listen: config.listen,
-    connectTimeoutMs: config.connectTimeoutMs,
-    currentRoute: control.currentRoute,
-    isUp: control.isUp,
+  const startDataPlane: StartDataPlane =
+    config.dataPlane ??
+    ((wiring) =>
+      startRelayServer({
+        ...wiring,
+        listen: config.listen,
+        connectTimeoutMs: config.connectTimeoutMs,
+      }));
+  const dataPlane = startDataPlane({
     emit: control.emit,
+    isUp: control.isUp,
     now: () => scheduler.now(),
     logger,
   });
-  const listening = relay.listening.then((address) => {
+  // route$ replays its latest route: the data plane has it before it can accept a client.
+  const routing = control.route$.subscribe((route) => dataPlane.setRoute(route));
+  const stop = (): void => {
+    routing.unsubscribe();
+    control.stop();
+  };
+  const listening = dataPlane.listening.then((address): AddressInfo => {
     logger.info(describeListening(address));
     return address;
   });
-  listening.catch(() => control.stop());
+  listening.catch(stop);
 
   let closing: Promise<void> | null = null;
   const close = (): Promise<void> => {
     closing ??= (async () => {
-      await relay.drain(config.drainTimeoutMs);
+      await dataPlane.drain(config.drainTimeoutMs);
       logStats(logger, control.snapshot());
-      control.stop();
+      stop();
     })();
     return closing;
   };

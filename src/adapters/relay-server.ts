@@ -1,5 +1,6 @@
 import type { AddressInfo, Server, Socket } from "node:net";
 import { type Address, formatAddress } from "../domain/backend.js";
+import type { DataPlane } from "../domain/data-plane.js";
 import { formatDuration } from "../domain/duration.js";
 import type { HealthEvent } from "../domain/health.js";
 import type { Logger } from "../domain/logger.js";
@@ -13,10 +14,9 @@ import { TrafficTally } from "./traffic-tally.js";
 export interface RelayServerConfig {
   readonly listen: Address;
   readonly connectTimeoutMs: number;
-  readonly currentRoute: () => Route;
   /**
    * Whether a backend is up now: a connect to one that is not is health news, sent at once.
-   * By default, whether it is in the current route.
+   * By default, whether it is in the route.
    */
   readonly isUp?: (backend: number) => boolean;
   readonly emit: (event: HealthEvent) => void;
@@ -24,30 +24,28 @@ export interface RelayServerConfig {
   readonly logger: Logger;
 }
 
-/** The data plane: a listener whose clients are relayed along the current route. */
-export interface RelayServer {
-  /** Resolves with the bound address; rejects with a message naming the address. */
+/**
+ * The data plane in this process: a listener whose clients are relayed along the route last
+ * set (none until then).
+ */
+export interface RelayServer extends DataPlane {
   readonly listening: Promise<AddressInfo>;
-  /**
-   * Stops accepting, lets live connections finish for up to `timeoutMs`, then closes the rest.
-   * Resolves when every relay is over.
-   */
-  drain(timeoutMs: number): Promise<void>;
 }
 
 export const startRelayServer = (config: RelayServerConfig): RelayServer => {
   const { logger } = config;
+  let route: Route = [];
   // Clients from accept until their relay is over: what a graceful shutdown waits for.
   const live = new Set<Socket>();
   let onIdle: (() => void) | null = null;
   const tally = new TrafficTally(
     config.emit,
     config.now,
-    config.isUp ?? ((backend) => config.currentRoute().some((b) => b.index === backend)),
+    config.isUp ?? ((backend) => route.some((b) => b.index === backend)),
   );
   const localFailures = new LocalFailureLog(logger);
   const context: RelayContext = {
-    currentRoute: config.currentRoute,
+    currentRoute: () => route,
     connectTimeoutMs: config.connectTimeoutMs,
     emit: tally.emit,
     now: config.now,
@@ -95,7 +93,13 @@ export const startRelayServer = (config: RelayServerConfig): RelayServer => {
     localFailures.flush();
   };
 
-  return { listening, drain };
+  return {
+    listening,
+    setRoute: (next) => {
+      route = next;
+    },
+    drain,
+  };
 };
 
 export const describeListening = (address: AddressInfo): string =>

@@ -96,6 +96,8 @@ export interface ModuleLog {
   readonly nodeArgs: ReadonlyArray<string>;
   /** Every URL the run resolved so far: files, packages, node: built-ins. */
   urls(): Promise<string[]>;
+  /** The same, per process (by pid). */
+  urlsByProcess(): Promise<Map<number, string[]>>;
   remove(): Promise<void>;
 }
 
@@ -105,9 +107,22 @@ export const moduleLog = async (): Promise<ModuleLog> => {
   const path = join(dir, "modules.log");
   const hooks = new URL("./module-log-hooks.js", import.meta.url).href;
   const registration = `import { register } from "node:module"; register(${JSON.stringify(hooks)}, { data: ${JSON.stringify(path)} });`;
+  const entries = async (): Promise<Array<[number, string]>> =>
+    (await readFile(path, "utf8").catch(() => ""))
+      .split("\n")
+      .filter(Boolean)
+      .map((line) => {
+        const space = line.indexOf(" ");
+        return [Number(line.slice(0, space)), line.slice(space + 1)];
+      });
   return {
     nodeArgs: ["--import", `data:text/javascript,${encodeURIComponent(registration)}`],
-    urls: async () => (await readFile(path, "utf8").catch(() => "")).split("\n").filter(Boolean),
+    urls: async () => (await entries()).map(([, url]) => url),
+    urlsByProcess: async () => {
+      const byPid = new Map<number, string[]>();
+      for (const [pid, url] of await entries()) byPid.set(pid, [...(byPid.get(pid) ?? []), url]);
+      return byPid;
+    },
     remove: () => rm(dir, { recursive: true, force: true }),
   };
 };

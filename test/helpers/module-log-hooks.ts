@@ -1,6 +1,7 @@
 /**
  * Module hooks that append every URL a program resolves (its own files, packages, node:
- * built-ins) to a file, one per line: what a run loaded. Registered with `--import` by
+ * built-ins) to a file, one per line after the pid of the process that loaded it (a primary and
+ * its workers share the file): what a run loaded. Registered with `--import` by
  * `moduleLog()` in ./cli.ts; the file's path comes in through `register`'s data.
  */
 import { appendFileSync } from "node:fs";
@@ -22,6 +23,6 @@ export const resolve = async (
   nextResolve: NextResolve,
 ): Promise<ResolveResult> => {
   const result = await nextResolve(specifier, context);
-  appendFileSync(logPath, `${result.url}\n`);
+  appendFileSync(logPath, `${process.pid} ${result.url}\n`);
   return result;
 };

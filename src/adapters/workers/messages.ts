@@ -3,7 +3,12 @@ import type { LogLevelName } from "../../domain/logger.js";
 
 /** What a worker tells the primary. */
 export type WorkerMessage =
-  | { readonly kind: "listening"; readonly address: string; readonly port: number }
+  | {
+      readonly kind: "listening";
+      readonly address: string;
+      readonly family: string;
+      readonly port: number;
+    }
   | { readonly kind: "listen-failed"; readonly message: string }
   /** Connection outcomes; counters come tallied per event-loop turn, so IPC stays off the per-connection path. */
   | { readonly kind: "events"; readonly events: ReadonlyArray<HealthEvent> }

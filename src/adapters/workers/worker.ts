@@ -42,20 +42,24 @@ export const runWorker = (options: RunOptions, profile: CpuProfile | null): void
   const emit = (event: HealthEvent): void => {
     // Don't wait for the primary's verdict to stop using a backend this worker saw fail. A dial
     // that failed for a local reason (out of descriptors) is "refused-locally": no backend's fault.
-    if (event.type === "connect-failed") route = route.filter((b) => b.index !== event.backend);
+    if (event.type === "connect-failed") useRoute(route.filter((b) => b.index !== event.backend));
     send({ kind: "events", events: [event] });
   };
 
   const relay = startRelayServer({
     listen: options.listen,
     connectTimeoutMs: options.connectTimeoutMs,
-    currentRoute: () => route,
     emit,
     now: Date.now,
     logger: ipcLogger(options.debug && !options.quiet),
   });
+  const useRoute = (next: Route): void => {
+    route = next;
+    relay.setRoute(next);
+  };
+  useRoute(route);
   relay.listening.then(
-    (address) => send({ kind: "listening", address: address.address, port: address.port }),
+    ({ address, family, port }) => send({ kind: "listening", address, family, port }),
     // The primary stops every worker and reports the failure; this one has nothing left to do.
     (error: Error) =>
       send({ kind: "listen-failed", message: error.message }, () => process.exit(1)),
@@ -64,7 +68,7 @@ export const runWorker = (options: RunOptions, profile: CpuProfile | null): void
   process.on("message", (message: unknown) => {
     if (!isPrimaryMessage(message)) return;
     if (message.kind === "route") {
-      route = message.backends.flatMap((index) => backends[index] ?? []);
+      useRoute(message.backends.flatMap((index) => backends[index] ?? []));
       return;
     }
     if (stopping) return;

@@ -1,7 +1,13 @@
 import test from "ava";
 import { readdir, readFile } from "node:fs/promises";
 import { childrenOf } from "../../helpers/descriptors.js";
-import { connectionDuringDrain, listeningPort, runCli, stackTrace } from "../../helpers/cli.js";
+import {
+  connectionDuringDrain,
+  listeningPort,
+  moduleLog,
+  runCli,
+  stackTrace,
+} from "../../helpers/cli.js";
 import { roundTrip, startBackend, startReplyAtEndBackend } from "../../helpers/net.js";
 
 test("-workers=2: one Listening line, every connection relayed, STATS once per interval with all workers' counts", async (t) => {
@@ -145,4 +151,36 @@ test("workers: -cpuprofile writes the primary's profile and one per worker", asy
     nodes: unknown[];
   };
   t.true(profile.nodes.length > 0);
+});
+
+test("workers load only the data plane: no streams, control plane or composition root", async (t) => {
+  const log = await moduleLog();
+  t.teardown(() => log.remove());
+  const run = runCli(["-workers=2", "-stats=0", "127.0.0.1:0", "127.0.0.1:1"], {
+    nodeArgs: log.nodeArgs,
+  });
+  t.teardown(() => run.child.kill("SIGKILL"));
+  await listeningPort(run);
+  await run.line(/Worker \d+ ready/, 2);
+  run.child.kill("SIGTERM");
+  t.is(await run.exited, 0);
+  const byProcess = await log.urlsByProcess();
+  const primary = byProcess.get(run.child.pid ?? 0) ?? [];
+  t.true(primary.some((url) => url.endsWith("/dist/src/adapters/workers/fleet.js")));
+  const workers = [...byProcess].filter(([pid]) => pid !== run.child.pid).map(([, urls]) => urls);
+  t.is(workers.length, 2);
+  const controlSide = [
+    /\/node_modules\/rxjs\//,
+    /\/src\/(fallback-proxy|control-plane)\.js$/,
+    /\/src\/streams\//,
+    /\/src\/adapters\/workers\/fleet\.js$/,
+  ];
+  for (const urls of workers) {
+    // The hooks saw the worker's own program: an empty list would prove nothing.
+    t.true(urls.some((url) => url.endsWith("/dist/src/adapters/workers/worker.js")));
+    t.deepEqual(
+      urls.filter((url) => controlSide.some((pattern) => pattern.test(url))),
+      [],
+    );
+  }
 });
