@@ -31,6 +31,10 @@ export interface ControlPlaneOptions {
   readonly probeDelay?: number | string;
   /** Interval of stats snapshots; 0 turns them off. Default 15m. */
   readonly statsInterval?: number | string;
+  /** Good checks in a row that bring a down backend back. Default 1. */
+  readonly rise?: number;
+  /** Failures in a row (checks or client connects) that mark a backend down. Default 1. */
+  readonly fall?: number;
 }
 
 /**
@@ -44,7 +48,7 @@ export const createControlPlane = (options: ControlPlaneOptions): ControlPlane =
   const settings = withCodeDefaults(decoded.right);
   return startControlPlane({
     ...settings,
-    backends: makeBackends(settings.backends, settings.backendLabels),
+    backends: makeBackends(settings.backends, settings.backendLabels, settings),
   });
 };
 

@@ -44,7 +44,7 @@ export interface FallbackProxy {
  */
 export const startFallbackProxy = (config: ProxyConfig): FallbackProxy => {
   const { logger, scheduler } = config;
-  const backends = makeBackends(config.backends, config.backendLabels);
+  const backends = makeBackends(config.backends, config.backendLabels, config);
   // First, as it may refuse the route policy before anything starts.
   const control = startControlPlane({ ...config, backends });
   for (const backend of backends) logger.info(`Backend ${backend.label} added`);

@@ -28,6 +28,10 @@ export interface FallbackProxyOptions {
   readonly probeDelay?: number | string;
   /** Interval of stats snapshots (and STATS log lines); 0 turns them off. Default 15m. */
   readonly statsInterval?: number | string;
+  /** Good checks in a row that bring a down backend back. Default 1. */
+  readonly rise?: number;
+  /** Failures in a row (checks or client connects) that mark a backend down. Default 1. */
+  readonly fall?: number;
   /** How long close() lets live connections finish. Default 10s. */
   readonly drainTimeout?: number | string;
   /** Turns the health stream into the route stream. Default: firstHealthy. */

@@ -47,6 +47,8 @@ const config = (dataPlane: StartDataPlane, logger: Logger): ProxyConfig => ({
   probeDelayMs: 60_000,
   statsIntervalMs: 0,
   drainTimeoutMs: 2_500,
+  rise: 1,
+  fall: 1,
   route: firstHealthy,
   logger,
   scheduler: asyncScheduler,

@@ -119,5 +119,23 @@ export const FLAGS: ReadonlyArray<Flag> = [
     help: "the original's thread cap: without -workers, up to n workers, one per CPU at most",
     invalid: "must be an integer >= 1",
   },
+  {
+    name: "rise",
+    into: "rise",
+    placeholder: "n",
+    read: readInteger,
+    help: "good checks in a row that bring a down backend back",
+    defaultText: "1",
+    invalid: "must be an integer >= 1",
+  },
+  {
+    name: "fall",
+    into: "fall",
+    placeholder: "n",
+    read: readInteger,
+    help: "failures in a row (checks or client connects) that mark a backend down",
+    defaultText: "1",
+    invalid: "must be an integer >= 1",
+  },
   { name: "version", into: "version", help: "print the version and exit" },
 ];

@@ -7,7 +7,7 @@
 import * as E from "fp-ts/lib/Either.js";
 import { pipe } from "fp-ts/lib/function.js";
 import * as t from "io-ts";
-import { describe } from "../domain/option-codecs.js";
+import { PositiveInteger, describe } from "../domain/option-codecs.js";
 import {
   type ProxySettings,
   decodeProxySettings,
@@ -35,16 +35,6 @@ export interface AddressTexts {
   readonly listen: string;
   readonly backends: ReadonlyArray<string>;
 }
-
-const PositiveInteger: t.Type<number, number, unknown> = new t.Type<number, number, unknown>(
-  "PositiveInteger",
-  (u): u is number => typeof u === "number" && Number.isSafeInteger(u) && u >= 1,
-  (u, c) =>
-    PositiveInteger.is(u)
-      ? t.success(u)
-      : t.failure(u, c, `expected an integer >= 1, got ${describe(u)}`),
-  (n) => n,
-);
 
 const NonEmptyString: t.Type<string, string, unknown> = new t.Type<string, string, unknown>(
   "NonEmptyString",

@@ -20,13 +20,16 @@ export interface Backend {
 export const formatAddress = ({ host, port }: Address): string =>
   host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
 
-/** Numbers backends by priority; labels default to the formatted address. */
+/** Numbers backends by priority; labels default to the formatted address; rise/fall for all. */
 export const makeBackends = (
   addresses: ReadonlyArray<Address>,
   labels: ReadonlyArray<string> = [],
+  thresholds: { readonly rise?: number; readonly fall?: number } = {},
 ): ReadonlyArray<Backend> =>
   addresses.map((address, index) => ({
     index,
     address,
     label: labels[index] ?? formatAddress(address),
+    ...(thresholds.rise === undefined || thresholds.rise === 1 ? {} : { rise: thresholds.rise }),
+    ...(thresholds.fall === undefined || thresholds.fall === 1 ? {} : { fall: thresholds.fall }),
   }));

@@ -15,6 +15,8 @@ export interface ControlPlaneSettings {
   readonly connectTimeoutMs: number;
   readonly probeDelayMs: number;
   readonly statsIntervalMs: number;
+  readonly rise: number;
+  readonly fall: number;
   readonly route?: RoutePolicy | undefined;
   readonly probe?: Probe | undefined;
   readonly logger?: Logger | undefined;
@@ -22,11 +24,21 @@ export interface ControlPlaneSettings {
 }
 
 // The proxy's own codecs for the keys that do not need sockets: the same rules, the same lines.
-const { backends, probe, route, logger, scheduler, connectTimeout, probeDelay, statsInterval } =
-  proxyOptionCodecs;
+const {
+  backends,
+  probe,
+  route,
+  logger,
+  scheduler,
+  connectTimeout,
+  probeDelay,
+  statsInterval,
+  rise,
+  fall,
+} = proxyOptionCodecs;
 const decodeData = optionsDecoder(
   { backends },
-  { probe, route, logger, scheduler, connectTimeout, probeDelay, statsInterval },
+  { probe, route, logger, scheduler, connectTimeout, probeDelay, statsInterval, rise, fall },
 );
 
 /** Decodes createControlPlane's options; on failure, one line per problem. */

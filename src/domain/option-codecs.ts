@@ -95,6 +95,17 @@ export const PositiveDurationMs = new t.Type<number, number | string, unknown>(
   (ms) => ms,
 );
 
+/** A whole number of at least 1 (counts such as rise and fall, worker counts). */
+export const PositiveInteger: t.Type<number, number, unknown> = new t.Type<number, number, unknown>(
+  "PositiveInteger",
+  (u): u is number => typeof u === "number" && Number.isSafeInteger(u) && u >= 1,
+  (u, c) =>
+    PositiveInteger.is(u)
+      ? t.success(u)
+      : t.failure(u, c, `expected an integer >= 1, got ${describe(u)}`),
+  (n) => n,
+);
+
 // ----- addresses
 
 const fromParse = <A>(u: unknown, c: t.Context, parsed: E.Either<string, A>): t.Validation<A> =>

@@ -9,12 +9,13 @@ import type { Logger } from "./logger.js";
 import {
   BackendList,
   DurationMs,
+  functionCodec,
   ListenAddress,
   LoggerCodec,
-  PositiveDurationMs,
-  SchedulerCodec,
-  functionCodec,
   optionsDecoder,
+  PositiveDurationMs,
+  PositiveInteger,
+  SchedulerCodec,
 } from "./option-codecs.js";
 
 /**
@@ -28,6 +29,8 @@ export const proxyOptionCodecs = {
   probeDelay: PositiveDurationMs,
   statsInterval: DurationMs,
   drainTimeout: DurationMs,
+  rise: PositiveInteger,
+  fall: PositiveInteger,
   route: functionCodec<RoutePolicy>("(health$) => Observable<Route>"),
   probe: functionCodec<Probe>("(backend) => Observable<ProbeResult>"),
   logger: LoggerCodec,
@@ -51,6 +54,10 @@ export interface ProxySettings {
   /** 0 turns periodic stats off. */
   readonly statsIntervalMs: number;
   readonly drainTimeoutMs: number;
+  /** Good checks in a row that mark a down backend up (1: one is enough). */
+  readonly rise: number;
+  /** Failures in a row that mark an up backend down (1: one is enough). */
+  readonly fall: number;
 }
 
 /** Every option decoded: the settings, and the pieces that are code (absent: use the default). */
@@ -69,6 +76,8 @@ interface SharedOptionsData {
   readonly connectTimeout?: number | undefined;
   readonly probeDelay?: number | undefined;
   readonly statsInterval?: number | undefined;
+  readonly rise?: number | undefined;
+  readonly fall?: number | undefined;
   readonly route?: RoutePolicy | undefined;
   readonly probe?: Probe | undefined;
   readonly logger?: Logger | undefined;
@@ -83,6 +92,8 @@ export const sharedSettingsOf = (data: SharedOptionsData, input: unknown) => ({
   connectTimeoutMs: data.connectTimeout ?? defaults.connectTimeoutMs,
   probeDelayMs: data.probeDelay ?? defaults.probeDelayMs,
   statsIntervalMs: data.statsInterval ?? defaults.statsIntervalMs,
+  rise: data.rise ?? 1,
+  fall: data.fall ?? 1,
   route: data.route,
   probe: data.probe,
   logger: data.logger,
@@ -117,6 +128,8 @@ export const decodeProxySettings = (input: unknown): E.Either<string, ProxySetti
         probeDelayMs: options.probeDelayMs,
         statsIntervalMs: options.statsIntervalMs,
         drainTimeoutMs: options.drainTimeoutMs,
+        rise: options.rise,
+        fall: options.fall,
       }),
     ),
   );

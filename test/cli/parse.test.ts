@@ -38,6 +38,8 @@ test("defaults", async (t) => {
       probeDelayMs: 30_000,
       statsIntervalMs: 900_000,
       drainTimeoutMs: 10_000,
+      rise: 1,
+      fall: 1,
       debug: false,
       quiet: false,
       syslog: false,
@@ -368,5 +370,22 @@ test("-workers takes a count or auto; -maxthreads is kept apart for the plan", a
   t.is(
     await errorOf(["-workers=many", ...ADDRS]),
     'invalid value "many" for flag -workers: not an integer',
+  );
+});
+
+test("-rise and -fall take integers >= 1 and fill the library's rise and fall", async (t) => {
+  const parsed = await parseCommandLine(["-rise=3", "-fall", "2", ":3306", "db1:3306"]);
+  if (E.isLeft(parsed) || parsed.right.kind !== "run") return t.fail("should parse");
+  t.is(parsed.right.rise, 3);
+  t.is(parsed.right.fall, 2);
+  const refused = await parseCommandLine(["-rise=0", ":3306", "db1:3306"]);
+  t.deepEqual(
+    refused,
+    E.left({ message: 'invalid value "0" for flag -rise: must be an integer >= 1' }),
+  );
+  const notInteger = await parseCommandLine(["-fall=two", ":3306", "db1:3306"]);
+  t.deepEqual(
+    notInteger,
+    E.left({ message: 'invalid value "two" for flag -fall: not an integer' }),
   );
 });

@@ -18,7 +18,7 @@ test("without flags the settings are the library's, defaults and labels included
     return t.fail("both should decode");
   }
   const { listen, backends, backendLabels, connectTimeoutMs, probeDelayMs } = parsed.right;
-  const { statsIntervalMs, drainTimeoutMs } = parsed.right;
+  const { statsIntervalMs, drainTimeoutMs, rise, fall } = parsed.right;
   t.deepEqual(
     {
       listen,
@@ -28,6 +28,8 @@ test("without flags the settings are the library's, defaults and labels included
       probeDelayMs,
       statsIntervalMs,
       drainTimeoutMs,
+      rise,
+      fall,
     },
     library.right,
   );

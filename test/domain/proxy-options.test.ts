@@ -22,6 +22,8 @@ test("fills in the original program's defaults", (t) => {
       probeDelayMs: 30000,
       statsIntervalMs: 900000,
       drainTimeoutMs: 10000,
+      rise: 1,
+      fall: 1,
     },
   });
 });
@@ -126,7 +128,7 @@ test("unknown keys are errors, with a suggestion for near misses", (t) => {
   t.is(
     errorOf({ ...valid, colour: "blue" }),
     "options.colour: unknown option (known options: listen, backends, connectTimeout, probeDelay," +
-      " statsInterval, drainTimeout, route, probe, logger, scheduler)",
+      " statsInterval, drainTimeout, rise, fall, route, probe, logger, scheduler)",
   );
   // A misspelt required key: both the key and what is missing.
   t.is(

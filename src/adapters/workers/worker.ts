@@ -42,7 +42,9 @@ export const runWorker = (options: RunOptions, profile: CpuProfile | null): void
   const emit = (event: HealthEvent): void => {
     // Don't wait for the primary's verdict to stop using a backend this worker saw fail. A dial
     // that failed for a local reason (out of descriptors) is "refused-locally": no backend's fault.
-    if (event.type === "connect-failed") useRoute(route.filter((b) => b.index !== event.backend));
+    // With -fall above 1 one failure is not enough: the primary's route decides.
+    if (event.type === "connect-failed" && options.fall <= 1)
+      useRoute(route.filter((b) => b.index !== event.backend));
     send({ kind: "events", events: [event] });
   };
 
