@@ -17,7 +17,7 @@ import { usage } from "./cli/usage.js";
 import { type WorkerPlan, workerPlan } from "./cli/worker-plan.js";
 import type { Logger } from "./domain/logger.js";
 import { formatDuration } from "./domain/duration.js";
-import { onSignals, reopenSignals, shutdownSignals } from "./adapters/signals.js";
+import { failbackSignals, onSignals, reopenSignals, shutdownSignals } from "./adapters/signals.js";
 import { version } from "./version.js";
 
 const EXIT_USAGE = 2;
@@ -49,20 +49,26 @@ type Start = (options: RunOptions, plan: WorkerPlan, logger: Logger) => Running;
 
 /** Loads the proxy; with workers, also what forks and feeds them (one process loads none of it). */
 const loadProxy = async (withWorkers: boolean): Promise<Start> => {
-  const [{ startFallbackProxy }, { firstHealthy }, { asyncScheduler }, workers] = await Promise.all(
-    [
+  const [{ startFallbackProxy }, { failbackPolicy }, { Subject, asyncScheduler }, workers] =
+    await Promise.all([
       import("./fallback-proxy.js"),
-      import("./streams/route-policies.js"),
+      import("./streams/failback-policy.js"),
       import("rxjs"),
       withWorkers ? import("./adapters/workers/fleet.js") : null,
-    ],
-  );
+    ]);
   return (options, plan, logger) => {
     // The fleet says how many workers start, after the backends.
     if (workers === null && plan.note !== undefined) logger.info(plan.note);
+    const failback$ = new Subject<void>();
+    if (options.failback.kind === "manual") {
+      onSignals(failbackSignals, (signal) => {
+        logger.info(`Failback requested by ${signal}`);
+        failback$.next();
+      });
+    }
     return startFallbackProxy({
       ...options,
-      route: firstHealthy,
+      route: failbackPolicy(options.failback, failback$),
       logger,
       scheduler: asyncScheduler,
       dataPlane: workers?.workerFleet(plan),

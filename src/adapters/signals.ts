@@ -13,3 +13,5 @@ export const onSignals = (
 export const shutdownSignals: ReadonlyArray<NodeJS.Signals> = ["SIGTERM", "SIGINT"];
 /** Reopen log files after rotation: SIGUSR1, and SIGHUP as the original program used. */
 export const reopenSignals: ReadonlyArray<NodeJS.Signals> = ["SIGUSR1", "SIGHUP"];
+/** Manual failback (-failback=manual): new clients go back to the first healthy backend. */
+export const failbackSignals: ReadonlyArray<NodeJS.Signals> = ["SIGUSR2"];

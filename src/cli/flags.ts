@@ -137,5 +137,12 @@ export const FLAGS: ReadonlyArray<Flag> = [
     defaultText: "1",
     invalid: "must be an integer >= 1",
   },
+  {
+    name: "failback",
+    into: "failback",
+    ...text("mode"),
+    help: "when new clients go back to a recovered primary: immediate, delay:DURATION (once it has stayed up that long) or manual (on SIGUSR2)",
+    defaultText: "immediate",
+  },
   { name: "version", into: "version", help: "print the version and exit" },
 ];

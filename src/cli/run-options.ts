@@ -7,6 +7,7 @@
 import * as E from "fp-ts/lib/Either.js";
 import { pipe } from "fp-ts/lib/function.js";
 import * as t from "io-ts";
+import { type FailbackMode, IMMEDIATE, parseFailback } from "../domain/failback.js";
 import { PositiveInteger, describe } from "../domain/option-codecs.js";
 import {
   type ProxySettings,
@@ -28,6 +29,8 @@ export interface RunOptions extends ProxySettings {
   readonly maxthreads: number | undefined;
   /** Worker processes sharing the listener, as given; absent, -maxthreads decides, else one process. */
   readonly workers: number | "auto" | undefined;
+  /** When new clients go back to a recovered primary. */
+  readonly failback: FailbackMode;
 }
 
 /** The listen and backend addresses as written, already checked. */
@@ -46,6 +49,23 @@ const NonEmptyString: t.Type<string, string, unknown> = new t.Type<string, strin
   (s) => s,
 );
 
+/** "immediate", "delay:DURATION" or "manual". */
+const Failback = new t.Type<FailbackMode, string, unknown>(
+  "Failback",
+  (u): u is FailbackMode => typeof u === "object" && u !== null && "kind" in u,
+  (u, c) =>
+    typeof u !== "string"
+      ? t.failure(u, c, `expected a failback mode, got ${describe(u)}`)
+      : pipe(
+          parseFailback(u),
+          E.fold(
+            (message) => t.failure(u, c, message),
+            (mode) => t.success(mode),
+          ),
+        ),
+  (mode) => (mode.kind === "delay" ? `delay:${mode.holdMs}ms` : mode.kind),
+);
+
 /** Codecs for what only the command line has; every other flag fills a library option. */
 export const cliOptionCodecs = {
   debug: t.boolean,
@@ -56,6 +76,7 @@ export const cliOptionCodecs = {
   cpuprofile: t.string,
   workers: t.union([PositiveInteger, t.literal("auto")]),
   maxthreads: PositiveInteger,
+  failback: Failback,
   // Read before decoding: -version runs nothing.
   version: t.boolean,
 };
@@ -127,6 +148,7 @@ export const decodeRunOptions = (
         cpuprofile: cli.cpuprofile,
         maxthreads: cli.maxthreads,
         workers: cli.workers,
+        failback: cli.failback ?? IMMEDIATE,
       };
     }),
   );

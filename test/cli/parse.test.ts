@@ -48,6 +48,7 @@ test("defaults", async (t) => {
       cpuprofile: undefined,
       maxthreads: undefined,
       workers: undefined,
+      failback: { kind: "immediate" },
     },
   });
 });
@@ -387,5 +388,31 @@ test("-rise and -fall take integers >= 1 and fill the library's rise and fall", 
   t.deepEqual(
     notInteger,
     E.left({ message: 'invalid value "two" for flag -fall: not an integer' }),
+  );
+});
+
+test("-failback takes immediate, delay:DURATION or manual", async (t) => {
+  const modeOf = async (value: string) => {
+    const parsed = await parseCommandLine([`-failback=${value}`, ":3306", "db1:3306"]);
+    return E.isLeft(parsed)
+      ? parsed.left.message
+      : parsed.right.kind === "run"
+        ? parsed.right.failback
+        : null;
+  };
+  t.deepEqual(await modeOf("immediate"), { kind: "immediate" });
+  t.deepEqual(await modeOf("delay:30s"), { kind: "delay", holdMs: 30_000 });
+  t.deepEqual(await modeOf("manual"), { kind: "manual" });
+  t.is(
+    await modeOf("ramp:60s"),
+    'invalid value "ramp:60s" for flag -failback: expected immediate, delay:DURATION or manual',
+  );
+  t.is(
+    await modeOf("delay:-1s"),
+    'invalid value "delay:-1s" for flag -failback: the delay must be above zero',
+  );
+  t.is(
+    await modeOf("delay:soon"),
+    'invalid value "delay:soon" for flag -failback: invalid duration "soon"',
   );
 });

@@ -8,6 +8,8 @@ import cluster from "node:cluster";
 // process group must not cut connections (or kill a worker that is still starting).
 process.on("SIGINT", () => undefined);
 process.on("SIGTERM", () => undefined);
+// Manual failback is the primary's business; by default SIGUSR2 would end the worker.
+process.on("SIGUSR2", () => undefined);
 
 // A write to a primary that is gone (EPIPE, channel closed) is no error of the worker's: the
 // 'disconnect' that follows ends the worker. Without this listener Node prints a stack trace
