@@ -1,6 +1,8 @@
 import type { ExecutionContext } from "ava";
-import { asyncScheduler } from "rxjs";
+import { asyncScheduler, map } from "rxjs";
 import { TestScheduler } from "rxjs/testing";
+import { type HealthEvent, type HealthState, reduceHealth } from "../../src/domain/health.js";
+import type { Route } from "../../src/domain/route.js";
 import type { PolicyContext } from "../../src/domain/route-policy.js";
 import { makeBackends } from "../../src/domain/backend.js";
 
@@ -22,3 +24,10 @@ export const backends = [A, B, C];
 
 /** What the control plane hands a route policy; inside TestScheduler.run, asyncScheduler is virtual. */
 export const policyContext: PolicyContext = { scheduler: asyncScheduler, backends };
+
+/** A state after some events. */
+export const after = (state: HealthState, ...events: HealthEvent[]): HealthState =>
+  events.reduce(reduceHealth, state);
+
+/** A route as letters, A for the primary: "BCA". */
+export const labels = map((route: Route) => route.map((b) => "ABC"[b.index]).join(""));

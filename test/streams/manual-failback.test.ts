@@ -1,18 +1,8 @@
 import test from "ava";
-import { map } from "rxjs";
-import {
-  type HealthEvent,
-  type HealthState,
-  initialHealth,
-  reduceHealth,
-} from "../../src/domain/health.js";
-import type { Route } from "../../src/domain/route.js";
+import { initialHealth } from "../../src/domain/health.js";
 import { manualFailback } from "../../src/streams/manual-failback.js";
-import { backends, policyContext, testScheduler } from "../helpers/marbles.js";
+import { after, backends, labels, policyContext, testScheduler } from "../helpers/marbles.js";
 
-const after = (state: HealthState, ...events: HealthEvent[]): HealthState =>
-  events.reduce(reduceHealth, state);
-const labels = map((route: Route) => route.map((b) => "ABC"[b.index]).join(""));
 const allUp = initialHealth(backends);
 const down = after(allUp, { type: "connect-failed", backend: 0, reason: "x", at: 1 });
 const back = after(down, { type: "probe-ok", backend: 0, at: 2 });

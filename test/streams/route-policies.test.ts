@@ -1,16 +1,8 @@
 import test from "ava";
-import { map } from "rxjs";
-import {
-  type HealthEvent,
-  type HealthState,
-  initialHealth,
-  reduceHealth,
-} from "../../src/domain/health.js";
+import { initialHealth } from "../../src/domain/health.js";
 import { firstHealthy, stickyUntilDown } from "../../src/streams/route-policies.js";
-import { backends, policyContext, testScheduler } from "../helpers/marbles.js";
+import { after, backends, labels, policyContext, testScheduler } from "../helpers/marbles.js";
 
-const after = (state: HealthState, ...events: HealthEvent[]): HealthState =>
-  events.reduce(reduceHealth, state);
 const allUp = initialHealth(backends);
 const aDown = after(allUp, { type: "connect-failed", backend: 0, reason: "refused", at: 1 });
 const aBack = after(aDown, { type: "probe-ok", backend: 0, at: 2 });
@@ -23,9 +15,6 @@ const allDown = after(
   { type: "probe-failed", backend: 2, reason: "refused", at: 1 },
 );
 const states = { u: allUp, n: busier, d: aDown, r: aBack, b: aBackBDown, x: allDown };
-const labels = map((route: ReadonlyArray<{ index: number }>) =>
-  route.map((b) => "ABC"[b.index]).join(""),
-);
 
 test("firstHealthy: healthy backends in list order, failing back at once", (t) => {
   testScheduler(t).run(({ hot, expectObservable }) => {
