@@ -31,6 +31,8 @@ export interface ControlPlaneConfig {
   readonly backends: ReadonlyArray<Backend>;
   readonly connectTimeoutMs: number;
   readonly probeDelayMs: number;
+  /** Check every backend this often; undefined: only down ones, every probeDelayMs. */
+  readonly checkIntervalMs?: number | undefined;
   readonly statsIntervalMs: number;
   readonly route: RoutePolicy;
   readonly logger: Logger;
@@ -115,6 +117,7 @@ export const startControlPlane = (config: ControlPlaneConfig): ControlPlane => {
       connectionEvents$: connectionEvents,
       probe: config.probe ?? tcpConnectProbe(config.connectTimeoutMs),
       probeDelayMs: config.probeDelayMs,
+      checkIntervalMs: config.checkIntervalMs,
       probeTimeoutMs: config.connectTimeoutMs,
       scheduler,
     }).subscribe((step) => {

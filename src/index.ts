@@ -28,6 +28,8 @@ export interface FallbackProxyOptions {
   readonly probeDelay?: number | string;
   /** Interval of stats snapshots (and STATS log lines); 0 turns them off. Default 15m. */
   readonly statsInterval?: number | string;
+  /** Check every backend, up ones too, this often; off by default (only down ones, every probeDelay). */
+  readonly checkInterval?: number | string;
   /** Good checks in a row that bring a down backend back. Default 1. */
   readonly rise?: number;
   /** Failures in a row (checks or client connects) that mark a backend down. Default 1. */

@@ -45,3 +45,24 @@ test("rise and fall are whole numbers of at least 1", (t) => {
     "options.fall: expected an integer >= 1, got 1.5",
   ]);
 });
+
+test("checkInterval: up backends are checked too, so fall counts failed checks of a live primary", async (t) => {
+  const primary = await startBackend();
+  let verdict: "ok" | "fail" = "ok";
+  const { proxy } = await startProxy({
+    backends: [primary.address],
+    checkInterval: 20,
+    fall: 2,
+    probe: () =>
+      Promise.resolve(verdict === "ok" ? { ok: true } : { ok: false, reason: "read_only=1" }),
+  });
+  t.teardown(async () => {
+    await proxy.close();
+    await primary.close();
+  });
+  const down = nextEvent(proxy.events$, "backend-down", primary.address);
+  const falling = nextEvent(proxy.events$, "backend-falling", primary.address);
+  verdict = "fail";
+  t.like(await falling, { failed: 1, fall: 2, reason: "read_only=1" });
+  t.like(await down, { reason: "read_only=1" });
+});

@@ -66,6 +66,14 @@ export const FLAGS: ReadonlyArray<Flag> = [
     invalid: "must be positive",
   },
   {
+    name: "check-interval",
+    into: "checkInterval",
+    placeholder: "duration",
+    read: (text) => E.map(() => text)(parseDuration(text)),
+    help: "check every backend, up ones too, this often (off: only down ones, every -probe-delay)",
+    invalid: "must be positive",
+  },
+  {
     name: "stats",
     into: "statsInterval",
     ...duration(defaults.statsIntervalMs),

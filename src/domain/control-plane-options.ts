@@ -15,13 +15,25 @@ const {
   scheduler,
   connectTimeout,
   probeDelay,
+  checkInterval,
   statsInterval,
   rise,
   fall,
 } = proxyOptionCodecs;
 const decodeData = optionsDecoder(
   { backends },
-  { probe, route, logger, scheduler, connectTimeout, probeDelay, statsInterval, rise, fall },
+  {
+    probe,
+    route,
+    logger,
+    scheduler,
+    connectTimeout,
+    probeDelay,
+    checkInterval,
+    statsInterval,
+    rise,
+    fall,
+  },
 );
 
 /** Decodes createControlPlane's options; on failure, one line per problem. */

@@ -27,6 +27,7 @@ export const proxyOptionCodecs = {
   backends: BackendList,
   connectTimeout: PositiveDurationMs,
   probeDelay: PositiveDurationMs,
+  checkInterval: PositiveDurationMs,
   statsInterval: DurationMs,
   drainTimeout: DurationMs,
   rise: PositiveInteger,
@@ -51,6 +52,8 @@ export interface ProxySettings {
   readonly backendLabels: ReadonlyArray<string>;
   readonly connectTimeoutMs: number;
   readonly probeDelayMs: number;
+  /** Check every backend, up ones too, this often; undefined: only down ones, every probeDelayMs. */
+  readonly checkIntervalMs?: number | undefined;
   /** 0 turns periodic stats off. */
   readonly statsIntervalMs: number;
   readonly drainTimeoutMs: number;
@@ -76,6 +79,7 @@ interface SharedOptionsData {
   readonly connectTimeout?: number | undefined;
   readonly probeDelay?: number | undefined;
   readonly statsInterval?: number | undefined;
+  readonly checkInterval?: number | undefined;
   readonly rise?: number | undefined;
   readonly fall?: number | undefined;
   readonly route?: RoutePolicy | undefined;
@@ -91,6 +95,7 @@ export const sharedSettingsOf = (data: SharedOptionsData, input: unknown) => ({
   backendLabels: (input as { backends: ReadonlyArray<string> }).backends.slice(),
   connectTimeoutMs: data.connectTimeout ?? defaults.connectTimeoutMs,
   probeDelayMs: data.probeDelay ?? defaults.probeDelayMs,
+  checkIntervalMs: data.checkInterval,
   statsIntervalMs: data.statsInterval ?? defaults.statsIntervalMs,
   rise: data.rise ?? 1,
   fall: data.fall ?? 1,
@@ -126,6 +131,7 @@ export const decodeProxySettings = (input: unknown): E.Either<string, ProxySetti
         backendLabels: options.backendLabels,
         connectTimeoutMs: options.connectTimeoutMs,
         probeDelayMs: options.probeDelayMs,
+        checkIntervalMs: options.checkIntervalMs,
         statsIntervalMs: options.statsIntervalMs,
         drainTimeoutMs: options.drainTimeoutMs,
         rise: options.rise,

@@ -25,6 +25,8 @@ export interface HealthLoopOptions {
   readonly connectionEvents$: Observable<HealthEvent>;
   readonly probe: Probe;
   readonly probeDelayMs: number;
+  /** Check every backend, up ones too, this often (probeDelayMs is then unused). Default: off. */
+  readonly checkIntervalMs?: number | undefined;
   /** A probe that has not answered by then is a failed check. Default: the connect timeout's default. */
   readonly probeTimeoutMs?: number;
   readonly scheduler?: SchedulerLike;
@@ -40,6 +42,7 @@ export const healthLoop = ({
   connectionEvents$,
   probe,
   probeDelayMs,
+  checkIntervalMs,
   probeTimeoutMs = defaults.connectTimeoutMs,
   scheduler = asyncScheduler,
 }: HealthLoopOptions): Observable<HealthStep> =>
@@ -51,7 +54,12 @@ export const healthLoop = ({
       shareReplay({ bufferSize: 1, refCount: true }),
     );
     const probing$ = probeEvents(
-      probeTargets(steps$.pipe(map((step) => step.state)), probeDelayMs, scheduler),
+      probeTargets(
+        steps$.pipe(map((step) => step.state)),
+        probeDelayMs,
+        scheduler,
+        checkIntervalMs,
+      ),
       boundedProbe(probe, probeTimeoutMs, scheduler),
       scheduler,
     ).pipe(

@@ -16,19 +16,27 @@ import { longTimer } from "./long-timer.js";
 
 /**
  * Which backends to probe on each tick: all of them at start, then every `probeDelayMs`
- * only those that are down. Healthy backends are not probed.
+ * only those that are down (healthy backends are not probed); or, with `checkIntervalMs`, all
+ * of them at start and every `checkIntervalMs`.
  */
 export const probeTargets = (
   health$: Observable<HealthState>,
   probeDelayMs: number,
   scheduler: SchedulerLike = asyncScheduler,
+  checkIntervalMs?: number,
 ): Observable<ReadonlyArray<Backend>> =>
-  longTimer(0, probeDelayMs, scheduler).pipe(
-    withLatestFrom(health$),
-    map(([tick, state]) =>
-      tick === 0 ? state.backends.map((b) => b.backend) : downBackends(state),
-    ),
-  );
+  checkIntervalMs === undefined
+    ? longTimer(0, probeDelayMs, scheduler).pipe(
+        withLatestFrom(health$),
+        map(([tick, state]) =>
+          tick === 0 ? state.backends.map((b) => b.backend) : downBackends(state),
+        ),
+      )
+    : // With a check interval every backend is checked, up ones too, and probe-delay is unused.
+      longTimer(0, checkIntervalMs, scheduler).pipe(
+        withLatestFrom(health$),
+        map(([, state]) => state.backends.map((b) => b.backend)),
+      );
 
 /**
  * Runs the probes for each tick and turns their results into health events. A backend whose

@@ -36,6 +36,7 @@ test("defaults", async (t) => {
       backendLabels: ["db1:3306", "db2:3306"],
       connectTimeoutMs: 5_000,
       probeDelayMs: 30_000,
+      checkIntervalMs: undefined,
       statsIntervalMs: 900_000,
       drainTimeoutMs: 10_000,
       rise: 1,
@@ -414,5 +415,15 @@ test("-failback takes immediate, delay:DURATION or manual", async (t) => {
   t.is(
     await modeOf("delay:soon"),
     'invalid value "delay:soon" for flag -failback: invalid duration "soon"',
+  );
+});
+
+test("-check-interval takes a positive duration and fills checkInterval", async (t) => {
+  const parsed = await parseCommandLine(["-check-interval=2s", ":3306", "db1:3306"]);
+  if (E.isLeft(parsed) || parsed.right.kind !== "run") return t.fail("should parse");
+  t.is(parsed.right.checkIntervalMs, 2_000);
+  t.deepEqual(
+    await parseCommandLine(["-check-interval=0", ":3306", "db1:3306"]),
+    E.left({ message: 'invalid value "0" for flag -check-interval: must be positive' }),
   );
 });

@@ -18,7 +18,7 @@ test("without flags the settings are the library's, defaults and labels included
     return t.fail("both should decode");
   }
   const { listen, backends, backendLabels, connectTimeoutMs, probeDelayMs } = parsed.right;
-  const { statsIntervalMs, drainTimeoutMs, rise, fall } = parsed.right;
+  const { statsIntervalMs, drainTimeoutMs, rise, fall, checkIntervalMs } = parsed.right;
   t.deepEqual(
     {
       listen,
@@ -26,6 +26,7 @@ test("without flags the settings are the library's, defaults and labels included
       backendLabels,
       connectTimeoutMs,
       probeDelayMs,
+      checkIntervalMs,
       statsIntervalMs,
       drainTimeoutMs,
       rise,

@@ -20,6 +20,7 @@ test("fills in the original program's defaults", (t) => {
       backendLabels: ["db1:3306", "[::1]:3307"],
       connectTimeoutMs: 5000,
       probeDelayMs: 30000,
+      checkIntervalMs: undefined,
       statsIntervalMs: 900000,
       drainTimeoutMs: 10000,
       rise: 1,
@@ -128,7 +129,7 @@ test("unknown keys are errors, with a suggestion for near misses", (t) => {
   t.is(
     errorOf({ ...valid, colour: "blue" }),
     "options.colour: unknown option (known options: listen, backends, connectTimeout, probeDelay," +
-      " statsInterval, drainTimeout, rise, fall, route, probe, logger, scheduler)",
+      " checkInterval, statsInterval, drainTimeout, rise, fall, route, probe, logger, scheduler)",
   );
   // A misspelt required key: both the key and what is missing.
   t.is(

@@ -67,3 +67,13 @@ test("a failed probe becomes a probe-failed event carrying the reason", (t) => {
     });
   });
 });
+
+test("with a check interval every backend is checked, up ones too, and probe-delay is unused", (t) => {
+  testScheduler(t).run(({ hot, expectObservable }) => {
+    const health$ = hot("a 13ms b", { a: allUp, b: primaryDown });
+    const targets$ = probeTargets(health$, 1_000, undefined, 10).pipe(
+      map((list) => list.map((b) => b.index).join(",")),
+    );
+    expectObservable(targets$, "25ms !").toBe("x 9ms x 9ms x", { x: "0,1,2" });
+  });
+});
