@@ -13,30 +13,38 @@ import type { Probe } from "./domain/probe.js";
 import type { RoutePolicy } from "./domain/route-policy.js";
 import { firstHealthy } from "./streams/route-policies.js";
 
-/** The control plane's options: the proxy's, less what only sockets need. */
+/**
+ * The control plane's options: the proxy's, less what only sockets need. Any other key is an
+ * error (with a suggestion for near misses such as probe_delay); optional keys may be left out
+ * or undefined.
+ */
 export interface ControlPlaneOptions {
-  /** Backends in priority order: "host:port" or "[v6]:port". */
+  /** At least one backend, in priority order: "host:port" or "[v6]:port". */
   readonly backends: ReadonlyArray<string>;
-  /** How down backends are checked. Default: a TCP connect within connectTimeout. */
-  readonly probe?: Probe;
-  /** Turns the health stream into the route stream. Default: firstHealthy. */
-  readonly route?: RoutePolicy;
-  /** Clock and timers of every time-based stream. Default: rxjs asyncScheduler. */
-  readonly scheduler?: SchedulerLike;
-  /** Where log lines go. Default: nowhere. */
-  readonly logger?: LoggerOption;
-  /** Bounds every probe. Default 5s. */
+  /** Backend connect timeout, above zero; it also bounds every probe. Default 5s. */
   readonly connectTimeout?: number | string;
-  /** Interval between probes of down backends. Default 30s. */
+  /** Interval between probes of down backends; above zero. Default 30s. */
   readonly probeDelay?: number | string;
-  /** Interval of stats snapshots; 0 turns them off. Default 15m. */
-  readonly statsInterval?: number | string;
   /** Check every backend, up ones too, this often; off by default (only down ones, every probeDelay). */
   readonly checkInterval?: number | string;
+  /** Interval of stats snapshots (and STATS log lines); 0 turns them off. Default 15m. */
+  readonly statsInterval?: number | string;
   /** Good checks in a row that bring a down backend back. Default 1. */
   readonly rise?: number;
   /** Failures in a row (checks or client connects) that mark a backend down. Default 1. */
   readonly fall?: number;
+  /** Turns the health stream into the route stream. Default: firstHealthy. */
+  readonly route?: RoutePolicy;
+  /** How backends are checked. Default: a TCP connect within connectTimeout. */
+  readonly probe?: Probe;
+  /**
+   * Where log lines go: debug, info, warn and error functions. Without debugEnabled, debug
+   * lines are built and passed to debug(); set it false to skip them. Default: nowhere
+   * (subscribe to events$ instead).
+   */
+  readonly logger?: LoggerOption;
+  /** Clock and timers of every time-based stream. Default: rxjs asyncScheduler. */
+  readonly scheduler?: SchedulerLike;
 }
 
 /**

@@ -3,51 +3,19 @@
  * health streams.
  */
 import * as E from "fp-ts/lib/Either.js";
-import type { SchedulerLike } from "rxjs";
-import { withCodeDefaults } from "./create-control-plane.js";
-import { InvalidOptionsError, type LoggerOption } from "./domain/option-codecs.js";
+import { type ControlPlaneOptions, withCodeDefaults } from "./create-control-plane.js";
+import { InvalidOptionsError } from "./domain/option-codecs.js";
 import { decodeProxyOptions } from "./domain/proxy-options.js";
 import { type FallbackProxy, startFallbackProxy } from "./fallback-proxy.js";
-import type { Probe } from "./domain/probe.js";
-import type { RoutePolicy } from "./domain/route-policy.js";
 
 export { InvalidOptionsError };
 
-/**
- * Options of createFallbackProxy. Any other key is an error (with a suggestion for near
- * misses such as probe_delay); optional keys may be left out or undefined.
- */
-export interface FallbackProxyOptions {
+/** Options of createFallbackProxy: the control plane's, and what the sockets need. */
+export interface FallbackProxyOptions extends ControlPlaneOptions {
   /** "host:port", "[::1]:port", ":port" (all interfaces) or a port number 0-65535; 0 picks a free port. */
   readonly listen: string | number;
-  /** At least one backend, in priority order: "host:port" or "[v6]:port". */
-  readonly backends: ReadonlyArray<string>;
-  /** Backend connect timeout, above zero: milliseconds or a duration like "5s". Default 5s. */
-  readonly connectTimeout?: number | string;
-  /** Interval between probes of down backends; above zero. Default 30s. */
-  readonly probeDelay?: number | string;
-  /** Interval of stats snapshots (and STATS log lines); 0 turns them off. Default 15m. */
-  readonly statsInterval?: number | string;
-  /** Check every backend, up ones too, this often; off by default (only down ones, every probeDelay). */
-  readonly checkInterval?: number | string;
-  /** Good checks in a row that bring a down backend back. Default 1. */
-  readonly rise?: number;
-  /** Failures in a row (checks or client connects) that mark a backend down. Default 1. */
-  readonly fall?: number;
   /** How long close() lets live connections finish. Default 10s. */
   readonly drainTimeout?: number | string;
-  /** Turns the health stream into the route stream. Default: firstHealthy. */
-  readonly route?: RoutePolicy;
-  /**
-   * Where log lines go: debug, info, warn and error functions. Without debugEnabled, debug
-   * lines are built and passed to debug(); set it false to skip them. Default: nowhere
-   * (subscribe to events$ instead).
-   */
-  readonly logger?: LoggerOption;
-  /** Clock and timers of every time-based stream. Default: rxjs asyncScheduler. */
-  readonly scheduler?: SchedulerLike;
-  /** How down backends are checked. Default: a TCP connect within connectTimeout. */
-  readonly probe?: Probe;
 }
 
 /**

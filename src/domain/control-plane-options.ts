@@ -6,35 +6,9 @@ import { type ProxyOptions, proxyOptionCodecs, sharedSettingsOf } from "./proxy-
 /** The socket-less control plane's options, decoded: the proxy's, less what only sockets need. */
 export type ControlPlaneSettings = Omit<ProxyOptions, "listen" | "drainTimeoutMs">;
 
-// The proxy's own codecs for the keys that do not need sockets: the same rules, the same lines.
-const {
-  backends,
-  probe,
-  route,
-  logger,
-  scheduler,
-  connectTimeout,
-  probeDelay,
-  checkInterval,
-  statsInterval,
-  rise,
-  fall,
-} = proxyOptionCodecs;
-const decodeData = optionsDecoder(
-  { backends },
-  {
-    probe,
-    route,
-    logger,
-    scheduler,
-    connectTimeout,
-    probeDelay,
-    checkInterval,
-    statsInterval,
-    rise,
-    fall,
-  },
-);
+// The proxy's own codecs less the keys only sockets need: the same rules, the same lines.
+const { listen, drainTimeout, backends, ...optional } = proxyOptionCodecs;
+const decodeData = optionsDecoder({ backends }, optional);
 
 /** Decodes createControlPlane's options; on failure, one line per problem. */
 export const decodeControlPlaneOptions = (
