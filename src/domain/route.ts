@@ -5,11 +5,22 @@ import type { HealthState } from "./health.js";
 /**
  * Where new clients go: backends to try in order. The first is the target; the rest are
  * fallbacks for the same client if its connect fails. Empty means no backend can take clients.
+ * A `share` below 1 (a ramp) sends only that share of new clients to the first backend; the
+ * others try the rest first and the first one last.
  */
-export type Route = ReadonlyArray<Backend>;
+export type Route = ReadonlyArray<Backend> & { readonly share?: number };
+
+/** The share of new clients a route's first backend takes: 1 unless the route says less. */
+export const shareOf = (route: Route): number => route.share ?? 1;
+
+/** `backends` as a route whose first backend takes `share` of new clients (1: all of them). */
+export const withShare = (backends: ReadonlyArray<Backend>, share: number): Route =>
+  share >= 1 ? backends : Object.assign(backends.slice(), { share });
 
 export const sameRoute = (a: Route, b: Route): boolean =>
-  a.length === b.length && a.every((backend, i) => backend.index === b[i]?.index);
+  a.length === b.length &&
+  shareOf(a) === shareOf(b) &&
+  a.every((backend, i) => backend.index === b[i]?.index);
 
 /** Healthy backends in list order: the primary whenever it is up (immediate failback). */
 export const firstHealthyRoute = (state: HealthState): Route =>
@@ -49,7 +60,11 @@ export const checkRoute = (
     if (backend === undefined) return E.left(`route[${i}] is not one of the proxy's backends`);
     route.push(backend);
   }
-  return E.right(route);
+  const share = (value as { share?: unknown }).share;
+  if (share === undefined) return E.right(route);
+  if (typeof share !== "number" || !(share >= 0 && share <= 1))
+    return E.left(`a route's share must be a number from 0 to 1, got ${String(share)}`);
+  return E.right(withShare(route, share));
 };
 
 /**
