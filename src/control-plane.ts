@@ -20,7 +20,8 @@ import type { ProxyEvent } from "./domain/proxy-event.js";
 import { type Route, sameRoute } from "./domain/route.js";
 import { type StatsSnapshot, snapshotOf } from "./domain/stats.js";
 import { logProxyEvent, logStats } from "./adapters/event-log.js";
-import { tcpConnectProbe } from "./adapters/prober.js";
+import { checkProbe } from "./adapters/checks/check-probe.js";
+import type { CheckCredentials } from "./domain/check.js";
 import { guardedPolicy } from "./streams/guarded-policy.js";
 import { healthLoop } from "./streams/health-loop.js";
 import type { Probe } from "./domain/probe.js";
@@ -37,8 +38,10 @@ export interface ControlPlaneConfig {
   readonly route: RoutePolicy;
   readonly logger: Logger;
   readonly scheduler: SchedulerLike;
-  /** How down backends are checked; a TCP connect by default. */
+  /** How backends are checked; by default, as each backend's check says (a TCP connect). */
   readonly probe?: Probe | undefined;
+  /** Who the checks that log in log in as. */
+  readonly checkCredentials?: CheckCredentials | undefined;
 }
 
 /** Health, route, events and stats for a set of backends: everything but the sockets. */
@@ -115,7 +118,9 @@ export const startControlPlane = (config: ControlPlaneConfig): ControlPlane => {
     healthLoop({
       backends,
       connectionEvents$: connectionEvents,
-      probe: config.probe ?? tcpConnectProbe(config.connectTimeoutMs),
+      probe:
+        config.probe ??
+        checkProbe({ ...config.checkCredentials, timeoutMs: config.connectTimeoutMs }),
       probeDelayMs: config.probeDelayMs,
       checkIntervalMs: config.checkIntervalMs,
       probeTimeoutMs: config.connectTimeoutMs,

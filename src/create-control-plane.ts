@@ -1,6 +1,6 @@
 import * as E from "fp-ts/lib/Either.js";
 import { type SchedulerLike, asyncScheduler } from "rxjs";
-import { makeBackends } from "./domain/backend.js";
+import { backendsOf } from "./domain/backend.js";
 import { InvalidOptionsError } from "./domain/option-codecs.js";
 import { silentLogger } from "./domain/logger.js";
 import type { LoggerOption } from "./domain/option-codecs.js";
@@ -58,14 +58,12 @@ export const createControlPlane = (options: ControlPlaneOptions): ControlPlane =
   const settings = withCodeDefaults(decoded.right);
   return startControlPlane({
     ...settings,
-    backends: makeBackends(settings.backends, settings.backendLabels, settings),
+    backends: backendsOf(settings.backends, settings),
   });
 };
 
 /** The options that are code, with their defaults where the program gave none. */
-export const withCodeDefaults = <
-  T extends Omit<ControlPlaneSettings, "backends" | "backendLabels">,
->(
+export const withCodeDefaults = <T extends Omit<ControlPlaneSettings, "backends">>(
   options: T,
 ): T & Pick<ControlPlaneConfig, "route" | "logger" | "scheduler" | "probe"> => ({
   ...options,

@@ -1,6 +1,6 @@
 import type { AddressInfo } from "node:net";
 import type { Observable } from "rxjs";
-import { makeBackends } from "./domain/backend.js";
+import { backendsOf } from "./domain/backend.js";
 import type { StartDataPlane } from "./domain/data-plane.js";
 import type { HealthState } from "./domain/health.js";
 import type { ProxyEvent } from "./domain/proxy-event.js";
@@ -44,7 +44,7 @@ export interface FallbackProxy {
  */
 export const startFallbackProxy = (config: ProxyConfig): FallbackProxy => {
   const { logger, scheduler } = config;
-  const backends = makeBackends(config.backends, config.backendLabels, config);
+  const backends = backendsOf(config.backends, config);
   // First, as it may refuse the route policy before anything starts.
   const control = startControlPlane({ ...config, backends });
   for (const backend of backends) logger.info(`Backend ${backend.label} added`);

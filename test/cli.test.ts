@@ -210,7 +210,7 @@ test("-quiet logs nothing", async (t) => {
   t.teardown(() => run.child.kill("SIGKILL"));
   // Quiet prints no Listening line: knock until the proxy answers (bounded).
   let reply = "";
-  for (let i = 0; i < 200 && reply === ""; i++) {
+  for (let i = 0; i < 400 && reply === ""; i++) {
     reply = await roundTrip(port, "up?").then(
       (bytes) => bytes.toString(),
       async () => {

@@ -121,7 +121,7 @@ test("createControlPlane checks its options as createFallbackProxy does, and rej
   t.deepEqual(error?.problems, [
     'options.backends[0]: invalid backend address "db1": missing port',
     'options.probeDelay: expected a finite number of milliseconds or a duration like "5s", got NaN',
-    "options.listen: unknown option (known options: backends, connectTimeout, probeDelay, checkInterval, statsInterval, rise, fall, route, probe, logger, scheduler)",
+    "options.listen: unknown option (known options: backends, connectTimeout, probeDelay, checkInterval, statsInterval, rise, fall, check, checkUser, checkPassword, checkDatabase, checkSend, checkExpect, route, probe, logger, scheduler)",
   ]);
 });
 

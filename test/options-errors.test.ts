@@ -96,7 +96,7 @@ const cases: ReadonlyArray<readonly [string, (spies: Spies) => unknown, string]>
   [
     "a backend that is not a string",
     (spies) => ({ listen: "127.0.0.1:0", backends: ["a:1", 7001], ...spies }),
-    'options.backends[1]: expected a backend address like "host:port", got 7001',
+    'options.backends[1]: expected a backend address like "host:port" or an object with an address, got 7001',
   ],
   [
     "listen: 70000",

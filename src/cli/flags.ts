@@ -4,6 +4,7 @@
  * the library's codec; the CLI's own options have their codecs in run-options.ts.
  */
 import * as E from "fp-ts/lib/Either.js";
+import { CHECK_SYNTAX } from "../domain/check.js";
 import { defaults } from "../domain/defaults.js";
 import { formatDuration, parseDuration } from "../domain/duration.js";
 import type { proxyOptionCodecs } from "../domain/proxy-options.js";
@@ -144,6 +145,45 @@ export const FLAGS: ReadonlyArray<Flag> = [
     help: "failures in a row (checks or client connects) that mark a backend down",
     defaultText: "1",
     invalid: "must be an integer >= 1",
+  },
+  {
+    name: "check",
+    into: "check",
+    ...text("kind"),
+    help: `how backends are checked: ${CHECK_SYNTAX}`,
+    defaultText: "tcp",
+  },
+  {
+    name: "check-user",
+    into: "checkUser",
+    ...text("name"),
+    help: "who the mysql-primary and pgsql-primary checks log in as (and redis AUTH's user)",
+    invalid: "must not be empty",
+  },
+  {
+    name: "check-password-file",
+    into: "checkPasswordFile",
+    ...path,
+    help: "a file holding the checks' password (one trailing newline is ignored); never on the command line",
+  },
+  {
+    name: "check-database",
+    into: "checkDatabase",
+    ...text("name"),
+    help: "the database the login checks connect to (pgsql-primary: postgres by default)",
+    invalid: "must not be empty",
+  },
+  {
+    name: "check-send",
+    into: "checkSend",
+    ...text("text"),
+    help: "send-expect: what the check sends, with \\r \\n \\t \\0 \\\\ and \\xHH escapes",
+  },
+  {
+    name: "check-expect",
+    into: "checkExpect",
+    ...text("regex"),
+    help: "send-expect: a pattern the first answer must match",
   },
   {
     name: "failback",

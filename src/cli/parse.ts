@@ -6,6 +6,7 @@
  * Flags are scanned with Go's rules (scan.ts) from the flag table (flags.ts); their values are
  * then decoded with the library's codecs (run-options.ts), loaded only when needed.
  */
+import { readFile } from "node:fs/promises";
 import * as E from "fp-ts/lib/Either.js";
 import { pipe } from "fp-ts/lib/function.js";
 import { parseAddress } from "../domain/address.js";
@@ -68,11 +69,36 @@ export const parseCommandLine = async (
     return usageError(addresses.left);
   }
   const { decodeRunOptions } = await import("./run-options.js");
-  return pipe(
-    decodeRunOptions(scan, addresses),
-    E.bimap(
-      (message) => ({ message }),
-      (options): CommandLine => ({ kind: "run", ...options }),
-    ),
-  );
+  const decoded = decodeRunOptions(scan, addresses);
+  if (E.isLeft(decoded)) return usageError(decoded.left);
+  const options = decoded.right;
+  if (options.checkPasswordFile === undefined) return E.right({ kind: "run", ...options });
+  const password = await readPasswordFile(options.checkPasswordFile);
+  if (E.isLeft(password)) return usageError(password.left);
+  return E.right({
+    kind: "run",
+    ...options,
+    checkCredentials: { ...options.checkCredentials, password: password.right },
+  });
+};
+
+/** The password file's text less one trailing newline, or a one-line reason naming the flag. */
+const readPasswordFile = async (path: string): Promise<E.Either<string, string>> => {
+  const refused = (why: string): E.Either<string, never> =>
+    E.left(`invalid value ${JSON.stringify(path)} for flag -check-password-file: ${why}`);
+  try {
+    const text = (await readFile(path, "utf8")).replace(/\r?\n$/, "");
+    return text === "" ? refused("the file is empty") : E.right(text);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return refused(
+      code === "ENOENT"
+        ? "no such file"
+        : code === "EACCES"
+          ? "permission denied"
+          : code === "EISDIR"
+            ? "is a directory"
+            : `cannot read it (${(error as Error).message})`,
+    );
+  }
 };

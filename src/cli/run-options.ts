@@ -31,6 +31,8 @@ export interface RunOptions extends ProxySettings {
   readonly workers: number | "auto" | undefined;
   /** When new clients go back to a recovered primary. */
   readonly failback: FailbackMode;
+  /** Where the checks' password is read from (before anything listens). */
+  readonly checkPasswordFile: string | undefined;
 }
 
 /** The listen and backend addresses as written, already checked. */
@@ -74,6 +76,7 @@ export const cliOptionCodecs = {
   syslogSocket: NonEmptyString,
   logfile: t.string,
   cpuprofile: t.string,
+  checkPasswordFile: t.string,
   workers: t.union([PositiveInteger, t.literal("auto")]),
   maxthreads: PositiveInteger,
   failback: Failback,
@@ -149,6 +152,7 @@ export const decodeRunOptions = (
         maxthreads: cli.maxthreads,
         workers: cli.workers,
         failback: cli.failback ?? IMMEDIATE,
+        checkPasswordFile: cli.checkPasswordFile,
       };
     }),
   );

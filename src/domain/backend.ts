@@ -1,35 +1,82 @@
+import type { CheckSpec } from "./check.js";
+
 /** A TCP endpoint. `host` is a hostname or an IP literal (no brackets); "" means all interfaces. */
 export interface Address {
   readonly host: string;
   readonly port: number;
 }
 
-/** A backend in the configured list; `index` is its priority (0 = primary). */
-export interface Backend {
-  readonly index: number;
+/**
+ * One backend as configured: where it is and how it is judged. Settings it leaves out are the
+ * proxy's (`rise`, `fall` and `check` for every backend). Room for more per-backend settings.
+ */
+export interface BackendSpec {
   readonly address: Address;
   /** The address as the operator wrote it, e.g. "db1:3306" or "[::1]:6379"; used in logs. */
   readonly label: string;
+  /** A stable name, for logs and for telling backends apart when the list changes. */
+  readonly name?: string;
+  /** How it is checked; absent: the proxy's check (a TCP connect by default). */
+  readonly check?: CheckSpec;
   /** Good checks in a row that mark it up again (default 1). */
   readonly rise?: number;
   /** Failures in a row that mark it down (default 1). */
   readonly fall?: number;
 }
 
+/** A backend in the configured list; `index` is its priority (0 = primary). */
+export interface Backend extends BackendSpec {
+  readonly index: number;
+  /** Its name where it has one, otherwise its label. */
+  readonly id: string;
+}
+
 /** Formats an address the way Go's net.JoinHostPort does: IPv6 literals get brackets. */
 export const formatAddress = ({ host, port }: Address): string =>
   host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
+
+/** What every backend gets unless its own spec says otherwise. */
+export interface BackendDefaults {
+  readonly rise?: number;
+  readonly fall?: number;
+  readonly check?: CheckSpec;
+}
+
+/** Numbers backend specs by priority, filling in the proxy-wide settings each leaves out. */
+export const backendsOf = (
+  specs: ReadonlyArray<BackendSpec>,
+  defaults: BackendDefaults = {},
+): ReadonlyArray<Backend> =>
+  specs.map((spec, index) => {
+    const rise = spec.rise ?? defaults.rise;
+    const fall = spec.fall ?? defaults.fall;
+    const check = spec.check ?? defaults.check;
+    return {
+      index,
+      id: spec.name ?? spec.label,
+      address: spec.address,
+      label: spec.label,
+      ...(spec.name === undefined ? {} : { name: spec.name }),
+      // Defaults stay implicit, so a plain backend looks as it did in 1.0.
+      ...(check === undefined || check.kind === "tcp" ? {} : { check }),
+      ...(rise === undefined || rise === 1 ? {} : { rise }),
+      ...(fall === undefined || fall === 1 ? {} : { fall }),
+    };
+  });
+
+/** Specs of plain addresses: labels default to the formatted address. */
+export const specsOf = (
+  addresses: ReadonlyArray<Address>,
+  labels: ReadonlyArray<string> = [],
+): ReadonlyArray<BackendSpec> =>
+  addresses.map((address, index) => ({
+    address,
+    label: labels[index] ?? formatAddress(address),
+  }));
 
 /** Numbers backends by priority; labels default to the formatted address; rise/fall for all. */
 export const makeBackends = (
   addresses: ReadonlyArray<Address>,
   labels: ReadonlyArray<string> = [],
-  thresholds: { readonly rise?: number; readonly fall?: number } = {},
-): ReadonlyArray<Backend> =>
-  addresses.map((address, index) => ({
-    index,
-    address,
-    label: labels[index] ?? formatAddress(address),
-    ...(thresholds.rise === undefined || thresholds.rise === 1 ? {} : { rise: thresholds.rise }),
-    ...(thresholds.fall === undefined || thresholds.fall === 1 ? {} : { fall: thresholds.fall }),
-  }));
+  defaults: BackendDefaults = {},
+): ReadonlyArray<Backend> => backendsOf(specsOf(addresses, labels), defaults);

@@ -1,3 +1,5 @@
+import * as E from "fp-ts/lib/Either.js";
+
 /** What a backend's health check asks: a connect, or a question in the backend's own protocol. */
 export type CheckSpec =
   | { readonly kind: "tcp" }
@@ -35,3 +37,43 @@ export const TCP_CHECK: CheckSpec = { kind: "tcp" };
  */
 export const checkDecides = (check: CheckSpec | undefined): boolean =>
   check !== undefined && check.kind !== "tcp";
+
+const PLAIN_KINDS = [
+  "tcp",
+  "redis",
+  "redis-primary",
+  "mysql",
+  "mysql-primary",
+  "pgsql",
+  "pgsql-primary",
+] as const;
+
+/** Every way to write a check, for error messages and the usage text. */
+export const CHECK_SYNTAX = `${PLAIN_KINDS.join(", ")}, http:/PATH or send-expect`;
+
+/**
+ * A check as written on the command line: a kind, `http:/PATH`, or `send-expect` (whose text and
+ * pattern come from their own settings, so its `send` and `expect` are empty here).
+ */
+export const parseCheck = (text: string): E.Either<string, CheckSpec> => {
+  const plain = PLAIN_KINDS.find((kind) => kind === text);
+  if (plain !== undefined) return E.right({ kind: plain } as CheckSpec);
+  if (text === "send-expect") return E.right({ kind: "send-expect", send: "", expect: "" });
+  if (text.startsWith("http:")) {
+    const path = text.slice("http:".length);
+    if (!path.startsWith("/"))
+      return E.left(`an http check needs a path starting with "/", got ${JSON.stringify(path)}`);
+    if ([...path].some((ch) => ch <= " " || ch === "\x7f"))
+      return E.left(`an http check's path must not contain spaces or control characters`);
+    return E.right({ kind: "http", path });
+  }
+  return E.left(`unknown check kind ${JSON.stringify(text)} (expected ${CHECK_SYNTAX})`);
+};
+
+/** How a check is written back (logs, the usage text, encoders). */
+export const formatCheck = (check: CheckSpec): string =>
+  check.kind === "http" ? `http:${check.path}` : check.kind;
+
+/** Whether a check logs in, and so needs the check user and password. */
+export const checkLogsIn = (check: CheckSpec): boolean =>
+  check.kind === "mysql-primary" || check.kind === "pgsql-primary";

@@ -1,7 +1,12 @@
 import * as E from "fp-ts/lib/Either.js";
 import { pipe } from "fp-ts/lib/function.js";
 import { optionsDecoder } from "./option-codecs.js";
-import { type ProxyOptions, proxyOptionCodecs, sharedSettingsOf } from "./proxy-options.js";
+import {
+  type ProxyOptions,
+  proxyOptionCodecs,
+  sharedSettingsOf,
+  withCheckProblems,
+} from "./proxy-options.js";
 
 /** The socket-less control plane's options, decoded: the proxy's, less what only sockets need. */
 export type ControlPlaneSettings = Omit<ProxyOptions, "listen" | "drainTimeoutMs">;
@@ -15,6 +20,6 @@ export const decodeControlPlaneOptions = (
   input: unknown,
 ): E.Either<ReadonlyArray<string>, ControlPlaneSettings> =>
   pipe(
-    decodeData(input),
-    E.map((data): ControlPlaneSettings => sharedSettingsOf(data, input)),
+    withCheckProblems(decodeData(input)),
+    E.map((data): ControlPlaneSettings => sharedSettingsOf(data)),
   );

@@ -1,4 +1,5 @@
 import type { Backend } from "./backend.js";
+import { checkDecides } from "./check.js";
 import type { ProxyEvent } from "./proxy-event.js";
 
 /**
@@ -106,14 +107,15 @@ export type HealthEvent =
 
 /**
  * Backends start up, since `at`: clients may use them while the start-up probe is still running.
+ * A backend whose check decides (any check but a connect) starts rising with no check passed
+ * yet: it takes no clients until its first check passes (never writes to a replica at start).
  */
 export const initialHealth = (backends: ReadonlyArray<Backend>, at = 0): HealthState => ({
   backends: backends.map((backend) => ({
     backend,
-    status: UP,
-    up: true,
-    upSince: at,
-    downSince: null,
+    ...(checkDecides(backend.check)
+      ? { status: UNCHECKED, up: false, upSince: null, downSince: at }
+      : { status: UP, up: true, upSince: at, downSince: null }),
     pastDowntimeMs: 0,
     requests: 0,
     errors: 0,
@@ -127,6 +129,8 @@ export const initialHealth = (backends: ReadonlyArray<Backend>, at = 0): HealthS
 
 const UP: HealthStatus = { kind: "up" };
 const DOWN: HealthStatus = { kind: "down" };
+/** Waiting for its first check: rising with none passed (only ever the start-up state). */
+const UNCHECKED: HealthStatus = { kind: "rising", passed: 0 };
 const none: ReadonlyArray<ProxyEvent> = [];
 
 /** One backend after an event, and what the outside world hears about it. */
@@ -172,7 +176,14 @@ const failed = (
   const failure: ProxyEvent = { type, backend: b.backend, reason, at };
   const { kind } = b.status;
   if (kind === "down") return { backend: b, transitions: [failure] };
-  if (kind === "rising") return { backend: { ...b, status: DOWN }, transitions: [failure] };
+  if (kind === "rising") {
+    // None passed: its first check failed. It never took clients, but say it is down and why.
+    const news: ReadonlyArray<ProxyEvent> =
+      b.status.passed === 0
+        ? [failure, { type: "backend-down", backend: b.backend, reason, at }]
+        : [failure];
+    return { backend: { ...b, status: DOWN }, transitions: news };
+  }
   const count = kind === "falling" ? b.status.failed + 1 : 1;
   const fall = b.backend.fall ?? 1;
   if (count < fall) {
@@ -253,12 +264,15 @@ export const stepHealth = (state: HealthState, event: HealthEvent): HealthStep =
         transitions: [{ type: "no-backend", at: event.at }],
       };
     case "connected":
-      // A backend that answers a client counts as a good check, whatever the last probe said.
+      // A backend that answers a client counts as a good check, whatever the last probe said;
+      // unless its check decides: a replica accepts clients too, only the check can tell.
       return updateBackend(
         state,
         event.backend,
         (b) => {
-          const step = passed(b, event.at);
+          const step = checkDecides(b.backend.check)
+            ? { backend: b, transitions: none }
+            : passed(b, event.at);
           return {
             backend: {
               ...step.backend,

@@ -9,7 +9,8 @@ import { pipe } from "fp-ts/lib/function.js";
 import * as t from "io-ts";
 import type { SchedulerLike } from "rxjs";
 import { type AddressRole, parseAddress } from "./address.js";
-import type { Address } from "./backend.js";
+import type { Address, BackendSpec } from "./backend.js";
+import { type CheckSpec, parseCheck } from "./check.js";
 import { parseDuration } from "./duration.js";
 import type { Logger } from "./logger.js";
 
@@ -153,10 +154,123 @@ const addressString = (role: AddressRole): t.Type<Address, string, unknown> =>
 /** "host:port" or "[v6]:port"; ":port" is the local host. */
 export const BackendAddress = addressString("backend");
 
-/** At least one backend address, in priority order; each bad entry is named by its index. */
-export const BackendList = new t.Type<ReadonlyArray<Address>, ReadonlyArray<string>, unknown>(
+// ----- checks and backends
+
+const isCheckSpec = (u: unknown): u is CheckSpec =>
+  isObjectLike(u) && typeof u["kind"] === "string";
+
+/**
+ * A check as the command line writes it ("redis-primary", "http:/health", "send-expect"), or
+ * such a spec as an object (`{ kind: "send-expect", send: "PING\r\n", expect: "^\\+PONG" }`).
+ */
+export const CheckCodec = new t.Type<CheckSpec, string | CheckSpec, unknown>(
+  "check",
+  isCheckSpec,
+  (u, c) => {
+    if (typeof u === "string") return fromParse(u, c, parseCheck(u));
+    if (!isObjectLike(u) || typeof u["kind"] !== "string")
+      return t.failure(
+        u,
+        c,
+        `expected a check such as "tcp" or "redis-primary", got ${describe(u)}`,
+      );
+    if (u["kind"] === "send-expect") {
+      const { send = "", expect } = u;
+      if (typeof send !== "string" || typeof expect !== "string")
+        return t.failure(
+          u,
+          c,
+          `a send-expect check needs "send" and "expect" strings, got ${describe(u)}`,
+        );
+      return t.success({ kind: "send-expect", send, expect });
+    }
+    if (u["kind"] === "http") {
+      return typeof u["path"] === "string"
+        ? fromParse(u, c, parseCheck(`http:${u["path"]}`))
+        : t.failure(u, c, `an http check needs a "path", got ${describe(u)}`);
+    }
+    return fromParse(u, c, parseCheck(u["kind"]));
+  },
+  (check) => check,
+);
+
+const BACKEND_KEYS = ["address", "name", "check", "rise", "fall"];
+
+const isBackendSpec = (u: unknown): u is BackendSpec =>
+  isObjectLike(u) && isAddress(u["address"]) && typeof u["label"] === "string";
+
+/**
+ * A backend: its address ("host:port", "[v6]:port"), or an object with the address and its own
+ * settings (`{ address: "db2:5432", name: "db2", check: "pgsql-primary", rise: 3 }`).
+ */
+export const BackendEntry = new t.Type<BackendSpec, string | object, unknown>(
+  "backend",
+  isBackendSpec,
+  (u, c) => {
+    if (typeof u === "string")
+      return pipe(
+        BackendAddress.validate(u, c),
+        E.map((address): BackendSpec => ({ address, label: u })),
+      );
+    if (!isObjectLike(u) || Array.isArray(u) || !Object.hasOwn(u, "address"))
+      return t.failure(
+        u,
+        c,
+        `expected a backend address like "host:port" or an object with an address, got ${describe(u)}`,
+      );
+    const unknown = Object.keys(u).filter((key) => !BACKEND_KEYS.includes(key));
+    if (unknown.length > 0) {
+      const [key] = unknown as [string];
+      return t.failure(
+        u[key],
+        t.appendContext(c, key, t.unknown, u[key]),
+        unknownOption(key, BACKEND_KEYS, "").slice(key.length + 3),
+      );
+    }
+    const at = <A>(key: string, codec: t.Type<A, unknown, unknown>) =>
+      codec.validate(u[key], t.appendContext(c, key, codec, u[key]));
+    const optional = <A>(key: string, codec: t.Type<A, unknown, unknown>) =>
+      u[key] === undefined ? t.success(undefined) : at(key, codec);
+    return pipe(
+      E.Do,
+      E.apS("address", at("address", BackendAddress as t.Type<Address, unknown, unknown>)),
+      E.apS("name", optional("name", NonEmptyText)),
+      E.apS("check", optional("check", CheckCodec as t.Type<CheckSpec, unknown, unknown>)),
+      E.apS("rise", optional("rise", PositiveInteger as t.Type<number, unknown, unknown>)),
+      E.apS("fall", optional("fall", PositiveInteger as t.Type<number, unknown, unknown>)),
+      E.map(({ address, name, check, rise, fall }): BackendSpec => ({
+        address,
+        label: u["address"] as string,
+        ...(name === undefined ? {} : { name }),
+        ...(check === undefined ? {} : { check }),
+        ...(rise === undefined ? {} : { rise }),
+        ...(fall === undefined ? {} : { fall }),
+      })),
+    );
+  },
+  (spec) => ({ ...spec, address: encodeAddress(spec.address) }),
+);
+
+/** A string with at least one character (names, users). */
+export const NonEmptyText: t.Type<string, string, unknown> = new t.Type<string, string, unknown>(
+  "NonEmptyText",
+  (u): u is string => typeof u === "string" && u !== "",
+  (u, c) =>
+    NonEmptyText.is(u)
+      ? t.success(u)
+      : t.failure(u, c, `expected a non-empty string, got ${describe(u)}`),
+  (s) => s,
+);
+
+/** At least one backend, in priority order; each bad entry is named by its index. */
+export const BackendList = new t.Type<
+  ReadonlyArray<BackendSpec>,
+  ReadonlyArray<string | object>,
+  unknown
+>(
   "backends",
-  (u): u is ReadonlyArray<Address> => Array.isArray(u) && u.length > 0 && u.every(isAddress),
+  (u): u is ReadonlyArray<BackendSpec> =>
+    Array.isArray(u) && u.length > 0 && u.every(isBackendSpec),
   (u, c) => {
     if (!Array.isArray(u)) {
       return t.failure(
@@ -166,9 +280,9 @@ export const BackendList = new t.Type<ReadonlyArray<Address>, ReadonlyArray<stri
       );
     }
     if (u.length === 0) return t.failure(u, c, "at least one backend is needed");
-    return t.readonlyArray(BackendAddress).validate(u, c);
+    return t.readonlyArray(BackendEntry).validate(u, c);
   },
-  (a) => a.map(encodeAddress),
+  (a) => a.map((spec) => BackendEntry.encode(spec)),
 );
 
 // ----- code: functions, loggers, schedulers

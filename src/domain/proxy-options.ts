@@ -1,17 +1,21 @@
 import * as E from "fp-ts/lib/Either.js";
 import { pipe } from "fp-ts/lib/function.js";
+import * as t from "io-ts";
 import type { SchedulerLike } from "rxjs";
 import type { Probe } from "./probe.js";
 import type { RoutePolicy } from "./route-policy.js";
-import type { Address } from "./backend.js";
+import type { Address, BackendSpec } from "./backend.js";
+import { type CheckCredentials, type CheckSpec, checkLogsIn, formatCheck } from "./check.js";
 import { defaults } from "./defaults.js";
 import type { Logger } from "./logger.js";
 import {
   BackendList,
+  CheckCodec,
   DurationMs,
   functionCodec,
   ListenAddress,
   LoggerCodec,
+  NonEmptyText,
   optionsDecoder,
   PositiveDurationMs,
   PositiveInteger,
@@ -32,6 +36,12 @@ export const proxyOptionCodecs = {
   drainTimeout: DurationMs,
   rise: PositiveInteger,
   fall: PositiveInteger,
+  check: CheckCodec,
+  checkUser: NonEmptyText,
+  checkPassword: t.string,
+  checkDatabase: NonEmptyText,
+  checkSend: t.string,
+  checkExpect: t.string,
   route: functionCodec<RoutePolicy>("(health$) => Observable<Route>"),
   probe: functionCodec<Probe>("(backend) => Observable<ProbeResult>"),
   logger: LoggerCodec,
@@ -46,10 +56,8 @@ const decodeProxyOptionsData = optionsDecoder({ listen, backends }, optional);
 /** Proxy settings after decoding, with defaults filled in (the original program's defaults). */
 export interface ProxySettings {
   readonly listen: Address;
-  /** At least one, in priority order. */
-  readonly backends: ReadonlyArray<Address>;
-  /** Labels as the user wrote the backends, for logs. */
-  readonly backendLabels: ReadonlyArray<string>;
+  /** At least one, in priority order, each with the settings it has of its own. */
+  readonly backends: ReadonlyArray<BackendSpec>;
   readonly connectTimeoutMs: number;
   readonly probeDelayMs: number;
   /** Check every backend, up ones too, this often; undefined: only down ones, every probeDelayMs. */
@@ -61,6 +69,10 @@ export interface ProxySettings {
   readonly rise: number;
   /** Failures in a row that mark an up backend down (1: one is enough). */
   readonly fall: number;
+  /** How backends without a check of their own are checked (a TCP connect by default). */
+  readonly check: CheckSpec;
+  /** Who the checks that log in (and redis AUTH) log in as. */
+  readonly checkCredentials: CheckCredentials;
 }
 
 /** Every option decoded: the settings, and the pieces that are code (absent: use the default). */
@@ -75,42 +87,114 @@ export interface ProxyOptions extends ProxySettings {
 
 /** The options both the proxy and the socket-less control plane take, as decoded. */
 interface SharedOptionsData {
-  readonly backends: ReadonlyArray<Address>;
+  readonly backends: ReadonlyArray<BackendSpec>;
   readonly connectTimeout?: number | undefined;
   readonly probeDelay?: number | undefined;
   readonly statsInterval?: number | undefined;
   readonly checkInterval?: number | undefined;
   readonly rise?: number | undefined;
   readonly fall?: number | undefined;
+  readonly check?: CheckSpec | undefined;
+  readonly checkUser?: string | undefined;
+  readonly checkPassword?: string | undefined;
+  readonly checkDatabase?: string | undefined;
+  readonly checkSend?: string | undefined;
+  readonly checkExpect?: string | undefined;
   readonly route?: RoutePolicy | undefined;
   readonly probe?: Probe | undefined;
   readonly logger?: Logger | undefined;
   readonly scheduler?: SchedulerLike | undefined;
 }
 
-/** Shared options with defaults filled in; `input` is what was decoded (for the labels). */
-export const sharedSettingsOf = (data: SharedOptionsData, input: unknown) => ({
+/** Shared options with defaults filled in. */
+export const sharedSettingsOf = (data: SharedOptionsData) => ({
   backends: data.backends,
-  // Decoding succeeded, so the given backends were these strings.
-  backendLabels: (input as { backends: ReadonlyArray<string> }).backends.slice(),
   connectTimeoutMs: data.connectTimeout ?? defaults.connectTimeoutMs,
   probeDelayMs: data.probeDelay ?? defaults.probeDelayMs,
   checkIntervalMs: data.checkInterval,
   statsIntervalMs: data.statsInterval ?? defaults.statsIntervalMs,
   rise: data.rise ?? 1,
   fall: data.fall ?? 1,
+  check: withSendExpect(data.check ?? TCP, data),
+  checkCredentials: {
+    user: data.checkUser,
+    password: data.checkPassword,
+    database: data.checkDatabase,
+  },
   route: data.route,
   probe: data.probe,
   logger: data.logger,
   scheduler: data.scheduler,
 });
 
+const TCP: CheckSpec = { kind: "tcp" };
+
+/** A send-expect check named by kind alone takes its text and pattern from their own options. */
+const withSendExpect = (check: CheckSpec, data: SharedOptionsData): CheckSpec =>
+  check.kind === "send-expect" && check.expect === "" && check.send === ""
+    ? { kind: "send-expect", send: data.checkSend ?? "", expect: data.checkExpect ?? "" }
+    : check;
+
+/**
+ * What no single option's codec can see: settings that only make sense together. Problems name
+ * the option to add or remove.
+ */
+export const checkProblems = (data: SharedOptionsData): ReadonlyArray<string> => {
+  const problems: string[] = [];
+  const proxyCheck = withSendExpect(data.check ?? TCP, data);
+  const checks = [
+    proxyCheck,
+    ...data.backends.flatMap((b) => (b.check === undefined ? [] : [b.check])),
+  ];
+  const where = (check: CheckSpec): string =>
+    check === proxyCheck
+      ? "options.check"
+      : `options.backends[${data.backends.findIndex((b) => b.check === check)}].check`;
+  for (const check of checks) {
+    if (check.kind === "send-expect") {
+      if (check.expect === "")
+        problems.push(`${where(check)}: a send-expect check needs a pattern (options.checkExpect)`);
+      else {
+        try {
+          new RegExp(check.expect);
+        } catch (error) {
+          problems.push(`${where(check)}: ${(error as Error).message}`);
+        }
+      }
+    }
+    if (checkLogsIn(check) && data.checkUser === undefined)
+      problems.push(
+        `${where(check)}: the ${formatCheck(check)} check logs in: options.checkUser is needed`,
+      );
+  }
+  if (proxyCheck.kind !== "send-expect") {
+    if (data.checkSend !== undefined)
+      problems.push(
+        `options.checkSend: only a send-expect check sends text (options.check is ${formatCheck(proxyCheck)})`,
+      );
+    if (data.checkExpect !== undefined)
+      problems.push(
+        `options.checkExpect: only a send-expect check expects an answer (options.check is ${formatCheck(proxyCheck)})`,
+      );
+  }
+  return [...new Set(problems)];
+};
+
+/** Decoded options and the problems no single codec could see. */
+export const withCheckProblems = <D extends SharedOptionsData>(
+  decoded: E.Either<ReadonlyArray<string>, D>,
+): E.Either<ReadonlyArray<string>, D> =>
+  E.chain((data: D) => {
+    const problems = checkProblems(data);
+    return problems.length > 0 ? E.left(problems) : E.right(data);
+  })(decoded);
+
 /** Decodes every option createFallbackProxy takes; on failure, one line per problem. */
 export const decodeProxyOptions = (input: unknown): E.Either<ReadonlyArray<string>, ProxyOptions> =>
   pipe(
-    decodeProxyOptionsData(input),
+    withCheckProblems(decodeProxyOptionsData(input)),
     E.map((data) => ({
-      ...sharedSettingsOf(data, input),
+      ...sharedSettingsOf(data),
       listen: data.listen,
       drainTimeoutMs: data.drainTimeout ?? defaults.drainTimeoutMs,
     })),
@@ -128,7 +212,6 @@ export const decodeProxySettings = (input: unknown): E.Either<string, ProxySetti
       (options): ProxySettings => ({
         listen: options.listen,
         backends: options.backends,
-        backendLabels: options.backendLabels,
         connectTimeoutMs: options.connectTimeoutMs,
         probeDelayMs: options.probeDelayMs,
         checkIntervalMs: options.checkIntervalMs,
@@ -136,6 +219,8 @@ export const decodeProxySettings = (input: unknown): E.Either<string, ProxySetti
         drainTimeoutMs: options.drainTimeoutMs,
         rise: options.rise,
         fall: options.fall,
+        check: options.check,
+        checkCredentials: options.checkCredentials,
       }),
     ),
   );

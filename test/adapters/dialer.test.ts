@@ -48,6 +48,7 @@ test("out of descriptors: the dial fails as local (EMFILE) and the TCP probe giv
   const probed = await new Promise((resolve) =>
     tcpConnectProbe(1_000)({
       index: 0,
+      id: "b",
       address: { host: "127.0.0.1", port: backend.port },
       label: "b",
     }).subscribe(resolve),

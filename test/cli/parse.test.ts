@@ -30,10 +30,9 @@ test("defaults", async (t) => {
       kind: "run",
       listen: { host: "", port: 3306 },
       backends: [
-        { host: "db1", port: 3306 },
-        { host: "db2", port: 3306 },
+        { address: { host: "db1", port: 3306 }, label: "db1:3306" },
+        { address: { host: "db2", port: 3306 }, label: "db2:3306" },
       ],
-      backendLabels: ["db1:3306", "db2:3306"],
       connectTimeoutMs: 5_000,
       probeDelayMs: 30_000,
       checkIntervalMs: undefined,
@@ -41,6 +40,8 @@ test("defaults", async (t) => {
       drainTimeoutMs: 10_000,
       rise: 1,
       fall: 1,
+      check: { kind: "tcp" },
+      checkCredentials: { user: undefined, password: undefined, database: undefined },
       debug: false,
       quiet: false,
       syslog: false,
@@ -50,6 +51,7 @@ test("defaults", async (t) => {
       maxthreads: undefined,
       workers: undefined,
       failback: { kind: "immediate" },
+      checkPasswordFile: undefined,
     },
   });
 });
@@ -58,15 +60,16 @@ test("addresses: listen first, backends in order with labels as written", async 
   const o = await run(["127.0.0.1:0", "[::1]:6379", ":6380", "cache:0006379"]);
   t.deepEqual(o.listen, { host: "127.0.0.1", port: 0 });
   t.deepEqual(o.backends, [
-    { host: "::1", port: 6379 },
-    { host: "127.0.0.1", port: 6380 },
-    { host: "cache", port: 6379 },
+    { address: { host: "::1", port: 6379 }, label: "[::1]:6379" },
+    { address: { host: "127.0.0.1", port: 6380 }, label: ":6380" },
+    { address: { host: "cache", port: 6379 }, label: "cache:0006379" },
   ]);
-  t.deepEqual(o.backendLabels, ["[::1]:6379", ":6380", "cache:0006379"]);
 });
 
 test("a single backend is enough", async (t) => {
-  t.deepEqual((await run([":80", "web:8080"])).backends, [{ host: "web", port: 8080 }]);
+  t.deepEqual((await run([":80", "web:8080"])).backends, [
+    { address: { host: "web", port: 8080 }, label: "web:8080" },
+  ]);
 });
 
 test("value flags in every Go syntax", async (t) => {
@@ -159,7 +162,10 @@ test("flags stop at the first positional argument", async (t) => {
 });
 
 test("'--' ends the flags and is consumed", async (t) => {
-  t.deepEqual((await run(["-debug", "--", ...ADDRS])).backendLabels, ["db1:3306", "db2:3306"]);
+  t.deepEqual(
+    (await run(["-debug", "--", ...ADDRS])).backends.map((b) => b.label),
+    ["db1:3306", "db2:3306"],
+  );
   t.regex(await errorOf(["--", "-debug", ...ADDRS]), /invalid listen address "-debug"/);
   t.regex(await errorOf(["--", "--", ...ADDRS]), /invalid listen address "--"/);
 });

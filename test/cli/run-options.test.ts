@@ -17,13 +17,13 @@ test("without flags the settings are the library's, defaults and labels included
   if (E.isLeft(parsed) || parsed.right.kind !== "run" || E.isLeft(library)) {
     return t.fail("both should decode");
   }
-  const { listen, backends, backendLabels, connectTimeoutMs, probeDelayMs } = parsed.right;
+  const { listen, backends, connectTimeoutMs, probeDelayMs, check, checkCredentials } =
+    parsed.right;
   const { statsIntervalMs, drainTimeoutMs, rise, fall, checkIntervalMs } = parsed.right;
   t.deepEqual(
     {
       listen,
       backends,
-      backendLabels,
       connectTimeoutMs,
       probeDelayMs,
       checkIntervalMs,
@@ -31,6 +31,8 @@ test("without flags the settings are the library's, defaults and labels included
       drainTimeoutMs,
       rise,
       fall,
+      check,
+      checkCredentials,
     },
     library.right,
   );

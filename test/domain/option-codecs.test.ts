@@ -32,7 +32,7 @@ test("a decoder for another key set reuses the codecs and gives the same lines",
   t.deepEqual(
     decode({ backends: ["a:1"], probeDelay: "1s" }),
     E.right({
-      backends: [{ host: "a", port: 1 }],
+      backends: [{ address: { host: "a", port: 1 }, label: "a:1" }],
       probeDelay: 1000,
     }),
   );

@@ -14,10 +14,9 @@ test("fills in the original program's defaults", (t) => {
     right: {
       listen: { host: "", port: 7000 },
       backends: [
-        { host: "db1", port: 3306 },
-        { host: "::1", port: 3307 },
+        { address: { host: "db1", port: 3306 }, label: "db1:3306" },
+        { address: { host: "::1", port: 3307 }, label: "[::1]:3307" },
       ],
-      backendLabels: ["db1:3306", "[::1]:3307"],
       connectTimeoutMs: 5000,
       probeDelayMs: 30000,
       checkIntervalMs: undefined,
@@ -25,6 +24,8 @@ test("fills in the original program's defaults", (t) => {
       drainTimeoutMs: 10000,
       rise: 1,
       fall: 1,
+      check: { kind: "tcp" },
+      checkCredentials: { user: undefined, password: undefined, database: undefined },
     },
   });
 });
@@ -129,7 +130,7 @@ test("unknown keys are errors, with a suggestion for near misses", (t) => {
   t.is(
     errorOf({ ...valid, colour: "blue" }),
     "options.colour: unknown option (known options: listen, backends, connectTimeout, probeDelay," +
-      " checkInterval, statsInterval, drainTimeout, rise, fall, route, probe, logger, scheduler)",
+      " checkInterval, statsInterval, drainTimeout, rise, fall, check, checkUser, checkPassword, checkDatabase, checkSend, checkExpect, route, probe, logger, scheduler)",
   );
   // A misspelt required key: both the key and what is missing.
   t.is(
@@ -201,8 +202,8 @@ test("backends must be an array of address strings; each bad entry names its ind
   t.is(
     errorOf({ listen: ":1", backends: ["a:1", 5, null] }),
     [
-      'options.backends[1]: expected a backend address like "host:port", got 5',
-      'options.backends[2]: expected a backend address like "host:port", got null',
+      'options.backends[1]: expected a backend address like "host:port" or an object with an address, got 5',
+      'options.backends[2]: expected a backend address like "host:port" or an object with an address, got null',
     ].join("\n"),
   );
 });

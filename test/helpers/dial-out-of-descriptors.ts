@@ -15,7 +15,7 @@ try {
 }
 dialWithTimeout(address, 1_000, (dial) => {
   const probed: ProbeResult[] = [];
-  tcpConnectProbe(1_000)({ index: 0, address, label: "backend" }).subscribe({
+  tcpConnectProbe(1_000)({ index: 0, id: "backend", address, label: "backend" }).subscribe({
     next: (result) => probed.push(result),
     complete: () => {
       const { ok, ...failure } = dial.ok ? { ok: true } : dial;

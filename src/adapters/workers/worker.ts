@@ -1,6 +1,6 @@
 import type { HealthEvent } from "../../domain/health.js";
 import type { LogLevelName, Logger } from "../../domain/logger.js";
-import { makeBackends } from "../../domain/backend.js";
+import { backendsOf } from "../../domain/backend.js";
 import type { RunOptions } from "../../cli/run-options.js";
 import type { Route } from "../../domain/route.js";
 import type { CpuProfile } from "../cpu-profile.js";
@@ -34,7 +34,7 @@ const ipcLogger = (debugEnabled: boolean): Logger => {
  * its connection outcomes back, so health is judged in one place.
  */
 export const runWorker = (options: RunOptions, profile: CpuProfile | null): void => {
-  const backends = makeBackends(options.backends, options.backendLabels);
+  const backends = backendsOf(options.backends, options);
   // Until the primary's first route arrives: every backend, as a single process starts.
   let route: Route = backends;
   let stopping = false;
