@@ -123,6 +123,13 @@ const refused = (flag: Flag, scan: Scan<OptionKey>, value: unknown, errors: t.Er
   return `invalid value ${q(given)} for flag -${flag.name}: ${flag.invalid ?? codecMessage(errors)}`;
 };
 
+/** The library's problems in the command line's words: `options.checkUser` is `-check-user`. */
+const inFlagWords = (problems: string): string =>
+  FLAGS.reduce(
+    (text, flag) => text.replace(new RegExp(`options\\.${flag.into}\\b`, "g"), `-${flag.name}`),
+    problems,
+  );
+
 /** The run options: flag values first, then the addresses, then the library's settings. */
 export const decodeRunOptions = (
   scan: Scan<OptionKey>,
@@ -133,11 +140,14 @@ export const decodeRunOptions = (
     E.apS("flags", decodeFlags(scan)),
     E.apS("addresses", addresses),
     E.bind("settings", ({ addresses: given }) =>
-      decodeProxySettings({
-        ...Object.fromEntries(Object.entries(scan.options).filter(([key]) => !isCliKey(key))),
-        listen: given.listen,
-        backends: given.backends,
-      }),
+      pipe(
+        decodeProxySettings({
+          ...Object.fromEntries(Object.entries(scan.options).filter(([key]) => !isCliKey(key))),
+          listen: given.listen,
+          backends: given.backends,
+        }),
+        E.mapLeft(inFlagWords),
+      ),
     ),
     E.map(({ flags, settings }) => {
       const cli = flags as CliValues;

@@ -227,26 +227,30 @@ export const BackendEntry = new t.Type<BackendSpec, string | object, unknown>(
         unknownOption(key, BACKEND_KEYS, "").slice(key.length + 3),
       );
     }
-    const at = <A>(key: string, codec: t.Type<A, unknown, unknown>) =>
-      codec.validate(u[key], t.appendContext(c, key, codec, u[key]));
-    const optional = <A>(key: string, codec: t.Type<A, unknown, unknown>) =>
-      u[key] === undefined ? t.success(undefined) : at(key, codec);
-    return pipe(
-      E.Do,
-      E.apS("address", at("address", BackendAddress as t.Type<Address, unknown, unknown>)),
-      E.apS("name", optional("name", NonEmptyText)),
-      E.apS("check", optional("check", CheckCodec as t.Type<CheckSpec, unknown, unknown>)),
-      E.apS("rise", optional("rise", PositiveInteger as t.Type<number, unknown, unknown>)),
-      E.apS("fall", optional("fall", PositiveInteger as t.Type<number, unknown, unknown>)),
-      E.map(({ address, name, check, rise, fall }): BackendSpec => ({
-        address,
-        label: u["address"] as string,
-        ...(name === undefined ? {} : { name }),
-        ...(check === undefined ? {} : { check }),
-        ...(rise === undefined ? {} : { rise }),
-        ...(fall === undefined ? {} : { fall }),
-      })),
-    );
+    // Every field's problems at once, each named by its path.
+    const required = t.type({ address: BackendAddress }).validate(u, c);
+    const optional = t
+      .partial({
+        name: NonEmptyText,
+        check: CheckCodec,
+        rise: PositiveInteger,
+        fall: PositiveInteger,
+      })
+      .validate(u, c);
+    if (E.isLeft(required) || E.isLeft(optional))
+      return t.failures([
+        ...(E.isLeft(required) ? required.left : []),
+        ...(E.isLeft(optional) ? optional.left : []),
+      ]);
+    const { name, check, rise, fall } = optional.right;
+    return t.success({
+      address: required.right.address,
+      label: u["address"] as string,
+      ...(name === undefined ? {} : { name }),
+      ...(check === undefined ? {} : { check }),
+      ...(rise === undefined ? {} : { rise }),
+      ...(fall === undefined ? {} : { fall }),
+    });
   },
   (spec) => ({ ...spec, address: encodeAddress(spec.address) }),
 );
