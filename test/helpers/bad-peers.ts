@@ -106,7 +106,7 @@ export const backendAt = (port: number, index = 0): Backend => ({
 export const runProbe = async (
   probe: Probe,
   backend: Backend,
-  boundMs = 5_000,
+  boundMs = 15_000,
 ): Promise<ProbeResult> => {
   const bound = new AbortController();
   try {
