@@ -21,7 +21,7 @@ const PREFIX = "HTTP/";
  */
 const judgeStatusLine: Judge = (answer, ended) => {
   const head = answer.toString("latin1", 0, Math.min(answer.length, PREFIX.length));
-  if (!PREFIX.startsWith(head) && !head.startsWith(PREFIX)) return NOT_HTTP;
+  if (!PREFIX.startsWith(head)) return NOT_HTTP;
   const lineEnd = answer.indexOf("\n");
   if (lineEnd < 0 && !ended) return null;
   const line = answer.toString("latin1", 0, lineEnd < 0 ? answer.length : lineEnd);
