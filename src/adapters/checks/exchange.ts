@@ -2,6 +2,7 @@ import { Observable } from "rxjs";
 import type { Address } from "../../domain/backend.js";
 import { formatDuration } from "../../domain/duration.js";
 import type { ProbeResult } from "../../domain/probe.js";
+import { MAX_TIMER_DELAY_MS } from "../../domain/timer-limit.js";
 import { dialWithTimeout } from "../dialer.js";
 
 /** The most a check reads before it gives up on an answer: a garbage stream cannot grow memory. */
@@ -27,7 +28,9 @@ export const exchange = (
   new Observable<ProbeResult>((subscriber) => {
     const started = Date.now();
     let answer: Buffer = Buffer.alloc(0);
+    let deadline: NodeJS.Timeout | undefined;
     const finish = (result: ProbeResult): void => {
+      clearTimeout(deadline);
       socket.destroy();
       subscriber.next({ ...result, latencyMs: Date.now() - started });
       subscriber.complete();
@@ -58,14 +61,19 @@ export const exchange = (
         return finish({ ok: false, reason: outcome.reason });
       }
       const elapsed = Date.now() - started;
-      // The rest of the bound covers the answer: a server that accepts and says nothing fails.
-      socket.setTimeout(Math.max(1, timeoutMs - elapsed), () =>
-        finish({ ok: false, reason: `no answer within ${formatDuration(timeoutMs)}` }),
+      // The rest of the bound covers the answer: a server that accepts and says nothing fails,
+      // and so does one that trickles bytes (an idle timeout would restart on each of them).
+      deadline = setTimeout(
+        () => finish({ ok: false, reason: `no answer within ${formatDuration(timeoutMs)}` }),
+        Math.max(1, Math.min(timeoutMs - elapsed, MAX_TIMER_DELAY_MS)),
       );
       socket.on("data", onData);
       socket.on("end", onEnd);
       socket.on("error", onError);
       if (request !== null && request.length > 0) socket.write(request);
     });
-    return () => socket.destroy();
+    return () => {
+      clearTimeout(deadline);
+      socket.destroy();
+    };
   });
