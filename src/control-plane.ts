@@ -19,7 +19,7 @@ import type { Logger } from "./domain/logger.js";
 import type { ProxyEvent } from "./domain/proxy-event.js";
 import { type Route, sameRoute } from "./domain/route.js";
 import { type StatsSnapshot, snapshotOf } from "./domain/stats.js";
-import { logProxyEvent, logStats } from "./adapters/event-log.js";
+import { eventLog, logStats } from "./adapters/event-log.js";
 import { checkProbe } from "./adapters/checks/check-probe.js";
 import type { CheckCredentials } from "./domain/check.js";
 import { guardedPolicy } from "./streams/guarded-policy.js";
@@ -113,7 +113,7 @@ export const startControlPlane = (config: ControlPlaneConfig): ControlPlane => {
   const context: PolicyContext = { scheduler, backends };
   const policy = preparedPolicy(config.route, health$, context);
 
-  subscriptions.add(events.subscribe((event) => logProxyEvent(logger, event)));
+  subscriptions.add(events.subscribe(eventLog(logger)));
   subscriptions.add(
     healthLoop({
       backends,

@@ -13,14 +13,33 @@ import type { Probe } from "./domain/probe.js";
 import type { RoutePolicy } from "./domain/route-policy.js";
 import { firstHealthy } from "./streams/route-policies.js";
 
+/** A check as written: a kind such as "redis-primary", "http:/health", or a send-expect spec. */
+export type CheckOption =
+  | string
+  | { readonly kind: "send-expect"; readonly send?: string; readonly expect: string }
+  | { readonly kind: "http"; readonly path: string };
+
+/** A backend with settings of its own; what it leaves out is the proxy's. */
+export interface BackendOption {
+  readonly address: string;
+  /** A stable name, used in logs. */
+  readonly name?: string;
+  readonly check?: CheckOption;
+  readonly rise?: number;
+  readonly fall?: number;
+}
+
 /**
  * The control plane's options: the proxy's, less what only sockets need. Any other key is an
  * error (with a suggestion for near misses such as probe_delay); optional keys may be left out
  * or undefined.
  */
 export interface ControlPlaneOptions {
-  /** At least one backend, in priority order: "host:port" or "[v6]:port". */
-  readonly backends: ReadonlyArray<string>;
+  /**
+   * At least one backend, in priority order: "host:port" or "[v6]:port", or an object with the
+   * address and settings of its own (`{ address: "db2:5432", name: "db2", check: "pgsql" }`).
+   */
+  readonly backends: ReadonlyArray<string | BackendOption>;
   /** Backend connect timeout, above zero; it also bounds every probe. Default 5s. */
   readonly connectTimeout?: number | string;
   /** Interval between probes of down backends; above zero. Default 30s. */
@@ -33,6 +52,23 @@ export interface ControlPlaneOptions {
   readonly rise?: number;
   /** Failures in a row (checks or client connects) that mark a backend down. Default 1. */
   readonly fall?: number;
+  /**
+   * How backends are checked: "tcp" (a connect; the default), "redis", "redis-primary",
+   * "mysql", "mysql-primary", "pgsql", "pgsql-primary", "http:/PATH" or "send-expect". Any
+   * check but "tcp" decides alone: a backend takes no clients until its first check passes,
+   * and a client's connect does not count as a check.
+   */
+  readonly check?: CheckOption;
+  /** Who the mysql-primary and pgsql-primary checks log in as (and redis AUTH's user). */
+  readonly checkUser?: string;
+  /** Their password (and redis AUTH's). */
+  readonly checkPassword?: string;
+  /** The database the login checks connect to (pgsql-primary: "postgres" by default). */
+  readonly checkDatabase?: string;
+  /** send-expect: what the check sends (may be empty: read a banner). */
+  readonly checkSend?: string;
+  /** send-expect: a regular expression the first answer must match. */
+  readonly checkExpect?: string;
   /** Turns the health stream into the route stream. Default: firstHealthy. */
   readonly route?: RoutePolicy;
   /** How backends are checked. Default: a TCP connect within connectTimeout. */

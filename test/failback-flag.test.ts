@@ -17,7 +17,7 @@ test("-failback=manual: SIGUSR2 asks for a failback (logged) and the proxy keeps
     await standby.close();
   });
   const port = await listeningPort(run);
-  await run.line(/marked down/);
+  await run.line(/is down: /);
   run.child.kill("SIGUSR2");
   await run.line(/INFO Failback requested by SIGUSR2/);
   t.is((await roundTrip(port, "still here")).toString(), "still here");

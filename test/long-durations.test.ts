@@ -35,7 +35,7 @@ const cliWaits = test.macro(async (t, mode: ReadonlyArray<string>) => {
   ]);
   t.teardown(() => run.child.kill("SIGKILL"));
   const port = await listeningPort(run);
-  await run.line(new RegExp(`Backend ${dead} marked down`));
+  await run.line(new RegExp(`Backend ${dead} is down: `));
   // Probes and stats go on while the proxy drains, so one window covers all four durations.
   const { live, reply } = await connectionDuringDrain(run, port, "before ");
   let closedEarly = false;

@@ -11,7 +11,7 @@ export const logProxyEvent = (logger: Logger, event: ProxyEvent): void => {
       logger.warn(`Failed to connect to backend ${event.backend.label}: ${event.reason}`);
       return;
     case "backend-down":
-      logger.info(`Backend ${event.backend.label} marked down`);
+      logger.info(`Backend ${event.backend.label} is down: ${event.reason}`);
       return;
     case "backend-up":
       logger.info(
@@ -39,6 +39,27 @@ export const logProxyEvent = (logger: Logger, event: ProxyEvent): void => {
       logger.warn(`Route policy: ${event.message}`);
       return;
   }
+};
+
+/**
+ * A log of events for one proxy: a down backend whose check keeps failing for the same reason
+ * (a replica, every check interval) gets one warning, then debug lines until its reason changes
+ * or it comes back.
+ */
+export const eventLog = (logger: Logger): ((event: ProxyEvent) => void) => {
+  const lastReason = new Map<number, string>();
+  return (event) => {
+    if (event.type === "probe-failed") {
+      const repeated = lastReason.get(event.backend.index) === event.reason;
+      lastReason.set(event.backend.index, event.reason);
+      if (repeated) {
+        if (logger.debugEnabled)
+          logger.debug(`Failed to connect to backend ${event.backend.label}: ${event.reason}`);
+        return;
+      }
+    } else if (event.type === "backend-up") lastReason.delete(event.backend.index);
+    logProxyEvent(logger, event);
+  };
 };
 
 export const logStats = (logger: Logger, snapshot: StatsSnapshot): void => {

@@ -5,6 +5,7 @@
  */
 import * as E from "fp-ts/lib/Either.js";
 import { CHECK_SYNTAX } from "../domain/check.js";
+import { unescapeCheckText } from "../domain/check-text.js";
 import { defaults } from "../domain/defaults.js";
 import { formatDuration, parseDuration } from "../domain/duration.js";
 import type { proxyOptionCodecs } from "../domain/proxy-options.js";
@@ -176,7 +177,8 @@ export const FLAGS: ReadonlyArray<Flag> = [
   {
     name: "check-send",
     into: "checkSend",
-    ...text("text"),
+    placeholder: "text",
+    read: unescapeCheckText,
     help: "send-expect: what the check sends, with \\r \\n \\t \\0 \\\\ and \\xHH escapes",
   },
   {

@@ -1,4 +1,5 @@
 import * as E from "fp-ts/lib/Either.js";
+import { checkHttpPath } from "./check-text.js";
 
 /** What a backend's health check asks: a connect, or a question in the backend's own protocol. */
 export type CheckSpec =
@@ -59,14 +60,10 @@ export const parseCheck = (text: string): E.Either<string, CheckSpec> => {
   const plain = PLAIN_KINDS.find((kind) => kind === text);
   if (plain !== undefined) return E.right({ kind: plain } as CheckSpec);
   if (text === "send-expect") return E.right({ kind: "send-expect", send: "", expect: "" });
-  if (text.startsWith("http:")) {
-    const path = text.slice("http:".length);
-    if (!path.startsWith("/"))
-      return E.left(`an http check needs a path starting with "/", got ${JSON.stringify(path)}`);
-    if ([...path].some((ch) => ch <= " " || ch === "\x7f"))
-      return E.left(`an http check's path must not contain spaces or control characters`);
-    return E.right({ kind: "http", path });
-  }
+  if (text.startsWith("http:"))
+    return E.map((path: string): CheckSpec => ({ kind: "http", path }))(
+      checkHttpPath(text.slice("http:".length)),
+    );
   return E.left(`unknown check kind ${JSON.stringify(text)} (expected ${CHECK_SYNTAX})`);
 };
 

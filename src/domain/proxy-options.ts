@@ -5,6 +5,7 @@ import type { SchedulerLike } from "rxjs";
 import type { Probe } from "./probe.js";
 import type { RoutePolicy } from "./route-policy.js";
 import type { Address, BackendSpec } from "./backend.js";
+import { compileExpect } from "./check-text.js";
 import { type CheckCredentials, type CheckSpec, checkLogsIn, formatCheck } from "./check.js";
 import { defaults } from "./defaults.js";
 import type { Logger } from "./logger.js";
@@ -155,11 +156,8 @@ export const checkProblems = (data: SharedOptionsData): ReadonlyArray<string> =>
       if (check.expect === "")
         problems.push(`${where(check)}: a send-expect check needs a pattern (options.checkExpect)`);
       else {
-        try {
-          new RegExp(check.expect);
-        } catch (error) {
-          problems.push(`${where(check)}: ${(error as Error).message}`);
-        }
+        const compiled = compileExpect(check.expect);
+        if (E.isLeft(compiled)) problems.push(`${where(check)}: ${compiled.left}`);
       }
     }
     if (checkLogsIn(check) && data.checkUser === undefined)

@@ -98,6 +98,7 @@ export const firstAccepted = async (server: TestBackend, ms = 2_000): Promise<So
 
 export const backendAt = (port: number, index = 0): Backend => ({
   index,
+  id: `127.0.0.1:${port}`,
   address: { host: "127.0.0.1", port },
   label: `127.0.0.1:${port}`,
 });

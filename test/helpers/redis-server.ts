@@ -5,7 +5,12 @@ import { type Socket, connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { type RespReply, encodeRespPipeline, parseRespReplies } from "../../src/domain/resp.js";
+import {
+  type RespReply,
+  encodeRespPipeline,
+  infoField,
+  parseRespReplies,
+} from "../../src/domain/resp.js";
 import { refusedPort } from "./net.js";
 
 export const REDIS_SERVER = "redis-server";
@@ -163,4 +168,64 @@ export const replicate = async (replica: RedisServer, primary: RedisServer): Pro
     await sleep(20);
   }
   throw new Error(`replica on ${replica.port} did not link to ${primary.port}`);
+};
+
+// ----- clients through a proxy
+
+export interface Landing {
+  readonly wrote: boolean;
+  readonly port: number | undefined;
+}
+
+/** A client through the proxy: SET, and which server it reached (its tcp_port). */
+export const landing = async (proxyPort: number, password?: string): Promise<Landing | null> => {
+  const socket = connect({ host: "127.0.0.1", port: proxyPort });
+  socket.setTimeout(2_000);
+  const skip = password === undefined ? 0 : 1;
+  try {
+    return await new Promise<Landing | null>((resolve) => {
+      let answer = Buffer.alloc(0);
+      socket.on("data", (chunk: Buffer) => {
+        answer = Buffer.concat([answer, chunk]);
+        const parsed = parseRespReplies(answer, skip + 2);
+        if (parsed.kind === "invalid") resolve(null);
+        if (parsed.kind !== "complete") return;
+        const [set, info] = parsed.replies.slice(skip);
+        const text = info?.type === "bulk" ? (info.text ?? "") : "";
+        const port = infoField(text, "tcp_port");
+        resolve({
+          wrote: set?.type === "simple" && set.text === "OK",
+          port: port === undefined ? undefined : Number(port),
+        });
+      });
+      for (const event of ["error", "timeout", "end", "close"])
+        socket.on(event, () => resolve(null));
+      socket.write(
+        encodeRespPipeline([
+          ...(password === undefined ? [] : [["AUTH", password]]),
+          ["SET", "k", "v"],
+          ["INFO", "server"],
+        ]),
+      );
+    });
+  } finally {
+    socket.destroy();
+  }
+};
+
+/** Clients through the proxy, one after another, until one writes on `serverPort` (bounded). */
+export const landingOn = async (
+  proxyPort: number,
+  serverPort: number,
+  boundMs: number,
+  password?: string,
+): Promise<Landing | null> => {
+  const begun = Date.now();
+  let landed: Landing | null = null;
+  while (Date.now() - begun < boundMs) {
+    landed = await landing(proxyPort, password);
+    if (landed?.wrote === true && landed.port === serverPort) break;
+    await sleep(5);
+  }
+  return landed;
 };

@@ -11,7 +11,31 @@ type ProbeFactory = (check: CheckSpec, settings: CheckSettings) => Probe;
  * Each protocol check is loaded the first time a backend needs it: a proxy that only connects
  * loads none of them, and one in front of PostgreSQL never loads the MySQL driver.
  */
-const loaders: Partial<Record<CheckKind, () => Promise<ProbeFactory>>> = {};
+const loaders: Partial<Record<CheckKind, () => Promise<ProbeFactory>>> = {
+  redis: async () => {
+    const { redisCheck } = await import("./redis.js");
+    return (_, settings) => redisCheck(settings);
+  },
+  "redis-primary": async () => {
+    const { redisPrimaryCheck } = await import("./redis.js");
+    return (_, settings) => redisPrimaryCheck(settings);
+  },
+  http: async () => {
+    const { httpCheck } = await import("./http.js");
+    return (check, settings) => httpCheck({ ...settings, path: (check as HttpSpec).path });
+  },
+  "send-expect": async () => {
+    const { sendExpectCheck } = await import("./send-expect.js");
+    return (check, settings) => {
+      const { send, expect } = check as SendExpectSpec;
+      // Checked when the options were decoded: a bad pattern never gets here.
+      return sendExpectCheck({ ...settings, send, expect: new RegExp(expect) });
+    };
+  },
+};
+
+type HttpSpec = Extract<CheckSpec, { kind: "http" }>;
+type SendExpectSpec = Extract<CheckSpec, { kind: "send-expect" }>;
 
 /**
  * The check port's default adapter: every backend checked the way its spec says (a TCP connect

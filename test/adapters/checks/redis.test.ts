@@ -18,6 +18,7 @@ import { refusedPort } from "../../helpers/net.js";
 import { nextEvent, startProxy } from "../../helpers/proxy.js";
 import {
   type RedisServer,
+  landingOn,
   okText,
   replicate,
   startRedisServer,
@@ -122,67 +123,12 @@ test("redis-primary: logs in first on a password-protected primary", async (t) =
 
 // ----- end to end: the proxy follows the primary
 
-interface Landing {
-  readonly wrote: boolean;
-  readonly port: number | undefined;
-}
-
-/** A client through the proxy: SET, and which server it reached (its tcp_port). */
-const landing = async (proxyPort: number): Promise<Landing | null> => {
-  const socket = connect({ host: "127.0.0.1", port: proxyPort });
-  socket.setTimeout(2_000);
-  try {
-    return await new Promise<Landing | null>((resolve) => {
-      let answer = Buffer.alloc(0);
-      socket.on("data", (chunk: Buffer) => {
-        answer = Buffer.concat([answer, chunk]);
-        const parsed = parseRespReplies(answer, 2);
-        if (parsed.kind === "invalid") resolve(null);
-        if (parsed.kind !== "complete") return;
-        const [set, info] = parsed.replies;
-        const text = info?.type === "bulk" ? (info.text ?? "") : "";
-        const port = infoField(text, "tcp_port");
-        resolve({
-          wrote: set?.type === "simple" && set.text === "OK",
-          port: port === undefined ? undefined : Number(port),
-        });
-      });
-      for (const event of ["error", "timeout", "end", "close"])
-        socket.on(event, () => resolve(null));
-      socket.write(
-        encodeRespPipeline([
-          ["SET", "k", "v"],
-          ["INFO", "server"],
-        ]),
-      );
-    });
-  } finally {
-    socket.destroy();
-  }
-};
-
-/** Clients through the proxy, one after another, until one writes on `serverPort` (bounded). */
-const landingOn = async (
-  proxyPort: number,
-  serverPort: number,
-  boundMs: number,
-): Promise<Landing | null> => {
-  const begun = Date.now();
-  let landed: Landing | null = null;
-  while (Date.now() - begun < boundMs) {
-    landed = await landing(proxyPort);
-    if (landed?.wrote === true && landed.port === serverPort) break;
-    await sleep(5);
-  }
-  return landed;
-};
-
 test("end to end: with redis-primary checks, writes follow a promoted replica", async (t) => {
   const [one, two] = await Promise.all([started(t), started(t)]);
   await replicate(two, one);
   const { proxy, port, events } = await startProxy({
     backends: [`127.0.0.1:${one.port}`, `127.0.0.1:${two.port}`],
-    probe: redisPrimaryCheck({ timeoutMs: 1_000 }),
+    check: "redis-primary",
     checkInterval: "100ms",
     connectTimeout: "1s",
   });
