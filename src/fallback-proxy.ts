@@ -1,19 +1,24 @@
 import type { AddressInfo } from "node:net";
-import type { Observable } from "rxjs";
+import { type Observable, Subject, filter, map, merge } from "rxjs";
 import { backendsOf } from "./domain/backend.js";
 import type { StartDataPlane } from "./domain/data-plane.js";
 import type { HealthState } from "./domain/health.js";
 import type { ProxyEvent } from "./domain/proxy-event.js";
 import type { ProxySettings } from "./domain/proxy-options.js";
 import type { Route } from "./domain/route.js";
+import { KEEP_ON_FAILBACK } from "./domain/session-policy.js";
 import type { StatsSnapshot } from "./domain/stats.js";
-import { logStats } from "./adapters/event-log.js";
+import { logProxyEvent, logStats } from "./adapters/event-log.js";
 import { describeListening, startRelayServer } from "./adapters/relay-server.js";
 import { type ControlPlaneConfig, startControlPlane } from "./control-plane.js";
+import { sessionClosings } from "./streams/session-closings.js";
 
 /** Decoded settings plus the pieces that are code, not data (as the control plane takes them). */
 export interface ProxyConfig
-  extends ProxySettings, Pick<ControlPlaneConfig, "route" | "logger" | "scheduler" | "probe"> {
+  extends
+    Omit<ProxySettings, "onDown" | "onFailback">,
+    Partial<Pick<ProxySettings, "onDown" | "onFailback">>,
+    Pick<ControlPlaneConfig, "route" | "logger" | "scheduler" | "probe"> {
   /** Where clients are served: by default a relay server in this process on `listen`. */
   readonly dataPlane?: StartDataPlane | undefined;
 }
@@ -64,9 +69,32 @@ export const startFallbackProxy = (config: ProxyConfig): FallbackProxy => {
   });
   // route$ replays its latest route: the data plane has it before it can accept a client.
   const routing = control.route$.subscribe((route) => dataPlane.setRoute(route));
+  // Subscribed after routing: at a failback the data plane has the new route before it closes.
+  const sessionEvents = new Subject<ProxyEvent>();
+  const closing$ = sessionClosings(
+    control.route$,
+    control.events$.pipe(
+      filter((event) => event.type === "backend-down"),
+      map((event) => event.backend),
+    ),
+    {
+      onDown: config.onDown ?? "keep",
+      onFailback: config.onFailback ?? KEEP_ON_FAILBACK,
+      scheduler,
+    },
+  );
+  routing.add(
+    closing$.subscribe((order) => {
+      const event: ProxyEvent = { type: "sessions-closed", ...order, at: scheduler.now() };
+      logProxyEvent(logger, event);
+      sessionEvents.next(event);
+      dataPlane.closeSessions(order.backend.index);
+    }),
+  );
   const stop = (): void => {
     routing.unsubscribe();
     control.stop();
+    sessionEvents.complete();
   };
   const listening = dataPlane.listening.then((address): AddressInfo => {
     logger.info(describeListening(address));
@@ -87,7 +115,7 @@ export const startFallbackProxy = (config: ProxyConfig): FallbackProxy => {
   return {
     health$: control.health$,
     route$: control.route$,
-    events$: control.events$,
+    events$: merge(control.events$, sessionEvents),
     stats$: control.stats$,
     listening,
     snapshot: control.snapshot,

@@ -16,6 +16,13 @@ export interface FallbackProxyOptions extends ControlPlaneOptions {
   readonly listen: string | number;
   /** How long close() lets live connections finish. Default 10s. */
   readonly drainTimeout?: number | string;
+  /** A backend marked down: "keep" its live connections (default) or "close" them. */
+  readonly onDown?: "keep" | "close";
+  /**
+   * New clients going back to an earlier backend: connections still on later ones are kept
+   * ("keep", default), closed at once ("close"), or closed that long after ("drain:30s").
+   */
+  readonly onFailback?: "keep" | "close" | `drain:${string}`;
 }
 
 /**
@@ -64,6 +71,8 @@ export {
 export type { BackendStats, StatsSnapshot } from "./domain/stats.js";
 export { formatStatsLines } from "./domain/stats.js";
 export { decodeProxySettings, type ProxySettings } from "./domain/proxy-options.js";
+export type { OnDown, OnFailback, SessionClosing } from "./domain/session-policy.js";
+export { sessionClosings, type SessionClosingsOptions } from "./streams/session-closings.js";
 export { parseDuration, formatDuration } from "./domain/duration.js";
 export type { BackendRole, Probe, ProbeResult } from "./domain/probe.js";
 export type { PolicyContext, RoutePolicy } from "./domain/route-policy.js";

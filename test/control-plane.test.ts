@@ -184,3 +184,18 @@ test("a policy gets the proxy's scheduler in its context: a time-based policy ru
     scheduler.schedule(() => control.stop(), 20);
   });
 });
+
+test("createControlPlane refuses onDown and onFailback: without sockets there is nothing to close", (t) => {
+  const error = t.throws(
+    () =>
+      createControlPlane({
+        backends: ["db1:1"],
+        onDown: "close",
+        onFailback: "drain:1s",
+      } as unknown as Parameters<typeof createControlPlane>[0]),
+    { instanceOf: InvalidOptionsError },
+  );
+  t.is(error?.problems.length, 2);
+  t.regex(error?.problems[0] ?? "", /^options\.onDown: unknown option/);
+  t.regex(error?.problems[1] ?? "", /^options\.onFailback: unknown option/);
+});

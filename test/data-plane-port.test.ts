@@ -16,6 +16,7 @@ const fakeDataPlane = (listening: DataPlane["listening"]) => {
       listening,
       setRoute: (route) => routes.push(route.map((b) => b.index)),
       drain: async (timeoutMs) => void drains.push(timeoutMs),
+      closeSessions: () => 0,
     };
   };
   return { start, routes, drains, wiring: () => wiring };

@@ -38,6 +38,11 @@ export const logProxyEvent = (logger: Logger, event: ProxyEvent): void => {
     case "warning":
       logger.warn(`Route policy: ${event.message}`);
       return;
+    case "sessions-closed":
+      logger.info(
+        `Closing connections of backend ${event.backend.label}: ${event.reason === "failback" ? `failback to ${event.to.label}` : event.reason}`,
+      );
+      return;
   }
 };
 

@@ -8,7 +8,7 @@ import type { Route } from "../domain/route.js";
 import { boundAddress, listen } from "./listener.js";
 import { LocalFailureLog } from "./local-failure-log.js";
 import { setLongTimeout } from "./long-timeout.js";
-import { type RelayContext, relayClient } from "./relay.js";
+import { type RelayContext, relayClient, relayedBackendOf } from "./relay.js";
 import { TrafficTally } from "./traffic-tally.js";
 
 export interface RelayServerConfig {
@@ -93,12 +93,29 @@ export const startRelayServer = (config: RelayServerConfig): RelayServer => {
     localFailures.flush();
   };
 
+  // Once per order, not per connection: a walk over the live clients is cheap enough.
+  const closeSessions = (backend: number): number => {
+    let closed = 0;
+    let label = `#${backend}`;
+    for (const client of live) {
+      const relayed = relayedBackendOf(client);
+      if (relayed?.index !== backend) continue;
+      label = relayed.label;
+      // A reset, as for any abnormal end: the relay passes it on to the backend side too.
+      client.resetAndDestroy();
+      closed++;
+    }
+    if (logger.debugEnabled) logger.debug(`Closed ${closed} connection(s) to backend ${label}`);
+    return closed;
+  };
+
   return {
     listening,
     setRoute: (next) => {
       route = next;
     },
     drain,
+    closeSessions,
   };
 };
 

@@ -215,6 +215,12 @@ function onRelayedClose(this: Socket): void {
   if (--relay.open === 0) relay.closed();
 }
 
+/** The backend a client's connection is relayed to; null while it is still dialing. */
+export const relayedBackendOf = (client: Socket): Backend | null => {
+  const relay = relayOf(client);
+  return relay.server === null ? null : relay.backend;
+};
+
 /**
  * Routes one accepted client: dials the route's backends in order until one connects, then
  * relays bytes both ways. Client bytes that arrive while dialing wait in the socket, unread,

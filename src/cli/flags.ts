@@ -194,5 +194,21 @@ export const FLAGS: ReadonlyArray<Flag> = [
     help: "when new clients go back to a recovered primary: immediate, delay:DURATION (once it has stayed up that long) or manual (on SIGUSR2)",
     defaultText: "immediate",
   },
+  {
+    name: "on-down",
+    into: "onDown",
+    ...text("mode"),
+    help: "open connections of a backend marked down: keep, or close (clients reconnect through the proxy)",
+    defaultText: "keep",
+    invalid: "must be keep or close",
+  },
+  {
+    name: "on-failback",
+    into: "onFailback",
+    ...text("mode"),
+    help: "connections still on a fallback when new clients go back to an earlier backend: keep, close, or drain:DURATION (closed that long after)",
+    defaultText: "keep",
+    invalid: "must be keep, close or drain:DURATION above zero",
+  },
   { name: "version", into: "version", help: "print the version and exit" },
 ];

@@ -31,6 +31,12 @@ export interface DataPlane {
   /** The route new clients take from now on; the root calls it at every change. */
   setRoute(route: Route): void;
   /**
+   * Closes every relayed connection to a backend (by index), both sockets, so its clients see
+   * the connection end; connections still dialing are left alone. Returns how many it closed
+   * when it knows (workers close theirs on their own).
+   */
+  closeSessions(backend: number): number | void;
+  /**
    * Stops accepting, lets live connections finish for up to `timeoutMs`, then closes the rest.
    * Resolves once every outcome has been emitted, so final stats count every connection.
    */

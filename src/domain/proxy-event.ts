@@ -1,5 +1,6 @@
 import type { Backend } from "./backend.js";
 import { type HealthEvent, type HealthState, stepHealth } from "./health.js";
+import type { SessionClosing } from "./session-policy.js";
 
 /** What the outside world hears about: health changes and failures, never per-byte traffic. */
 export type ProxyEvent =
@@ -58,7 +59,9 @@ export type ProxyEvent =
       readonly source: "route-policy";
       readonly message: string;
       readonly at: number;
-    };
+    }
+  /** A backend's live connections are being closed (-on-down, -on-failback). */
+  | ({ readonly type: "sessions-closed"; readonly at: number } & SessionClosing);
 
 /** The events one reducer step produces, judged from the state before it (see stepHealth). */
 export const transitionsOf = (before: HealthState, event: HealthEvent): ReadonlyArray<ProxyEvent> =>

@@ -22,6 +22,13 @@ import {
   PositiveInteger,
   SchedulerCodec,
 } from "./option-codecs.js";
+import {
+  KEEP_ON_FAILBACK,
+  type OnDown,
+  OnDownOption,
+  type OnFailback,
+  OnFailbackOption,
+} from "./session-policy.js";
 
 /**
  * One codec per option key, shared by every options object the library takes (pick the keys
@@ -35,6 +42,8 @@ export const proxyOptionCodecs = {
   checkInterval: PositiveDurationMs,
   statsInterval: DurationMs,
   drainTimeout: DurationMs,
+  onDown: OnDownOption,
+  onFailback: OnFailbackOption,
   rise: PositiveInteger,
   fall: PositiveInteger,
   check: CheckCodec,
@@ -66,6 +75,10 @@ export interface ProxySettings {
   /** 0 turns periodic stats off. */
   readonly statsIntervalMs: number;
   readonly drainTimeoutMs: number;
+  /** What happens to a backend's live connections when it is marked down. */
+  readonly onDown: OnDown;
+  /** What happens to connections on a fallback when new clients go back to an earlier backend. */
+  readonly onFailback: OnFailback;
   /** Good checks in a row that mark a down backend up (1: one is enough). */
   readonly rise: number;
   /** Failures in a row that mark an up backend down (1: one is enough). */
@@ -195,6 +208,8 @@ export const decodeProxyOptions = (input: unknown): E.Either<ReadonlyArray<strin
       ...sharedSettingsOf(data),
       listen: data.listen,
       drainTimeoutMs: data.drainTimeout ?? defaults.drainTimeoutMs,
+      onDown: data.onDown ?? "keep",
+      onFailback: data.onFailback ?? KEEP_ON_FAILBACK,
     })),
   );
 
@@ -215,6 +230,8 @@ export const decodeProxySettings = (input: unknown): E.Either<string, ProxySetti
         checkIntervalMs: options.checkIntervalMs,
         statsIntervalMs: options.statsIntervalMs,
         drainTimeoutMs: options.drainTimeoutMs,
+        onDown: options.onDown,
+        onFailback: options.onFailback,
         rise: options.rise,
         fall: options.fall,
         check: options.check,

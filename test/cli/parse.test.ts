@@ -38,6 +38,8 @@ test("defaults", async (t) => {
       checkIntervalMs: undefined,
       statsIntervalMs: 900_000,
       drainTimeoutMs: 10_000,
+      onDown: "keep",
+      onFailback: { kind: "keep" },
       rise: 1,
       fall: 1,
       check: { kind: "tcp" },

@@ -20,6 +20,7 @@ test("without flags the settings are the library's, defaults and labels included
   const { listen, backends, connectTimeoutMs, probeDelayMs, check, checkCredentials } =
     parsed.right;
   const { statsIntervalMs, drainTimeoutMs, rise, fall, checkIntervalMs } = parsed.right;
+  const { onDown, onFailback } = parsed.right;
   t.deepEqual(
     {
       listen,
@@ -29,6 +30,8 @@ test("without flags the settings are the library's, defaults and labels included
       checkIntervalMs,
       statsIntervalMs,
       drainTimeoutMs,
+      onDown,
+      onFailback,
       rise,
       fall,
       check,

@@ -20,7 +20,7 @@ test("check kinds as the command line writes them", (t) => {
   );
   t.deepEqual(
     parseCheck("http:health"),
-    E.left('an http check needs a path starting with "/", got "health"'),
+    E.left('the HTTP check path "health" must start with "/"'),
   );
   t.true(E.isLeft(parseCheck("http:/a b")));
 });

@@ -22,6 +22,8 @@ test("fills in the original program's defaults", (t) => {
       checkIntervalMs: undefined,
       statsIntervalMs: 900000,
       drainTimeoutMs: 10000,
+      onDown: "keep",
+      onFailback: { kind: "keep" },
       rise: 1,
       fall: 1,
       check: { kind: "tcp" },
@@ -130,7 +132,8 @@ test("unknown keys are errors, with a suggestion for near misses", (t) => {
   t.is(
     errorOf({ ...valid, colour: "blue" }),
     "options.colour: unknown option (known options: listen, backends, connectTimeout, probeDelay," +
-      " checkInterval, statsInterval, drainTimeout, rise, fall, check, checkUser, checkPassword, checkDatabase, checkSend, checkExpect, route, probe, logger, scheduler)",
+      " checkInterval, statsInterval, drainTimeout, onDown, onFailback, rise, fall, check, checkUser, checkPassword, checkDatabase, checkSend, checkExpect, route, probe," +
+      " logger, scheduler)",
   );
   // A misspelt required key: both the key and what is missing.
   t.is(
@@ -260,4 +263,38 @@ test("optional keys may be given as undefined", (t) => {
     errorOf({ ...valid, probeDelay: undefined, logger: undefined, route: undefined }),
     "decoded without error",
   );
+});
+
+test("onDown is keep or close; onFailback keep, close or drain:DURATION above zero", (t) => {
+  const decoded = decodeProxySettings({ ...valid, onDown: "close", onFailback: "drain:1.5s" });
+  t.like(E.isRight(decoded) ? decoded.right : {}, {
+    onDown: "close",
+    onFailback: { kind: "drain", drainMs: 1500 },
+  });
+  t.like(E.getOrElseW(() => ({}))(decodeProxySettings({ ...valid, onFailback: "close" })), {
+    onFailback: { kind: "close" },
+  });
+  t.is(errorOf({ ...valid, onDown: "drop" }), 'options.onDown: expected keep or close, got "drop"');
+  t.is(errorOf({ ...valid, onDown: true }), 'options.onDown: expected "keep" or "close", got true');
+  t.is(
+    errorOf({ ...valid, onFailback: "drain" }),
+    'options.onFailback: expected keep, close or drain:DURATION, got "drain"',
+  );
+  t.is(
+    errorOf({ ...valid, onFailback: "drain:0s" }),
+    'options.onFailback: the drain time must be above zero, got "drain:0s"',
+  );
+  t.is(
+    errorOf({ ...valid, onFailback: "drain:-1s" }),
+    'options.onFailback: the drain time must be above zero, got "drain:-1s"',
+  );
+  t.is(
+    errorOf({ ...valid, onFailback: "drain:soon" }),
+    'options.onFailback: invalid duration "soon"',
+  );
+  t.is(
+    errorOf({ ...valid, onFailback: { kind: "close" } }),
+    'options.onFailback: expected "keep", "close" or "drain:DURATION", got {"kind":"close"}',
+  );
+  t.is(errorOf({ ...valid, onDown: undefined, onFailback: undefined }), "decoded without error");
 });

@@ -159,5 +159,10 @@ export const workerFleet =
         for (const worker of everyWorker()) post(worker, message);
       },
       drain: stopWorkers,
+      // Each worker closes its own and says so in a debug line: nothing to count here.
+      closeSessions: (backend) => {
+        const message: PrimaryMessage = { kind: "close-sessions", backend };
+        for (const worker of everyWorker()) post(worker, message);
+      },
     };
   };

@@ -18,7 +18,9 @@ export type WorkerMessage =
 export type PrimaryMessage =
   /** The route as backend indices, in order. */
   | { readonly kind: "route"; readonly backends: ReadonlyArray<number> }
-  | { readonly kind: "drain"; readonly timeoutMs: number };
+  | { readonly kind: "drain"; readonly timeoutMs: number }
+  /** Close every relayed connection to this backend (by index). */
+  | { readonly kind: "close-sessions"; readonly backend: number };
 
 const kindOf = (message: unknown): unknown =>
   typeof message === "object" && message !== null && "kind" in message ? message.kind : undefined;
@@ -29,4 +31,4 @@ export const isWorkerMessage = (message: unknown): message is WorkerMessage =>
   ["listening", "listen-failed", "events", "log"].includes(kindOf(message) as string);
 
 export const isPrimaryMessage = (message: unknown): message is PrimaryMessage =>
-  ["route", "drain"].includes(kindOf(message) as string);
+  ["route", "drain", "close-sessions"].includes(kindOf(message) as string);

@@ -73,6 +73,10 @@ export const runWorker = (options: RunOptions, profile: CpuProfile | null): void
       useRoute(message.backends.flatMap((index) => backends[index] ?? []));
       return;
     }
+    if (message.kind === "close-sessions") {
+      relay.closeSessions(message.backend);
+      return;
+    }
     if (stopping) return;
     stopping = true;
     void relay.drain(message.timeoutMs).then(async () => {

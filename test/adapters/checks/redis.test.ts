@@ -1,9 +1,6 @@
 import test from "ava";
-import { connect } from "node:net";
-import { setTimeout as sleep } from "node:timers/promises";
 import { redisCheck, redisPrimaryCheck } from "../../../src/adapters/checks/redis.js";
 import { MAX_ANSWER_BYTES } from "../../../src/adapters/checks/exchange.js";
-import { encodeRespPipeline, infoField, parseRespReplies } from "../../../src/domain/resp.js";
 import {
   backendAt,
   closedWithin,
