@@ -65,10 +65,10 @@ export const mysqlCheck = (settings: CheckSettings): Probe => {
 const messageOf = (error: unknown): string =>
   error instanceof Error && error.message !== "" ? error.message : String(error);
 
-/** A driver error that names no cause (a dropped connection) still says what happened. */
+/** The driver's message; a dropped connection in the words the other checks use. */
 const reasonOf = (error: unknown): string =>
   (error as { code?: unknown }).code === "PROTOCOL_CONNECTION_LOST"
-    ? "connection lost"
+    ? "closed the connection"
     : messageOf(error);
 
 /** QUIT politely, but never leave the socket open past `boundMs` if the server does not close. */

@@ -391,6 +391,7 @@ test("mysqlPrimaryCheck fails on garbage, a close, a refused connect; it never r
     t.true(verdict(result).length > 0);
   }
   t.regex(verdict(await probeOnce(check, await refusedPort())), /ECONNREFUSED/);
+  t.is(verdict(await probeOnce(check, closing.port)), "closed the connection");
 });
 
 test("mysql2 is loaded by the first primary check, not before", async (t) => {
