@@ -1,7 +1,7 @@
-import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { type ChildProcess, type SpawnOptions, execFile, spawn } from "node:child_process";
 import { once } from "node:events";
 import { rmSync } from "node:fs";
-import { access, cp, mkdtemp, rm } from "node:fs/promises";
+import { access, cp, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { type AddressInfo, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,6 +12,9 @@ const run = promisify(execFile);
 
 const SERVER_BINARY = "/usr/sbin/mariadbd";
 const INSTALL_BINARY = "/usr/bin/mariadb-install-db";
+/** util-linux: runs the server with a parent-death signal. */
+const SETPRIV = "/usr/bin/setpriv";
+const SERVER_STDIO: SpawnOptions = { stdio: ["ignore", "ignore", "pipe"] };
 /** Start-up takes well under a second here; a busy CI box gets far more. */
 const START_BOUND_MS = 30_000;
 const STOP_BOUND_MS = 10_000;
@@ -34,6 +37,12 @@ export interface MariaDbServer {
   /** SIGTERM, SIGKILL after a bound; removes the data directory. */
   stop(): Promise<void>;
 }
+
+const exists = (path: string): Promise<boolean> =>
+  access(path).then(
+    () => true,
+    () => false,
+  );
 
 const requireBinary = async (path: string): Promise<void> => {
   try {
@@ -72,24 +81,24 @@ const spawnServer = async (
   port: number,
   extraArgs: ReadonlyArray<string>,
 ): Promise<Started> => {
-  const child = spawn(
-    SERVER_BINARY,
-    [
-      "--no-defaults",
-      `--datadir=${join(dir, "data")}`,
-      `--socket=${join(dir, "sock")}`,
-      `--pid-file=${join(dir, "pid")}`,
-      `--port=${port}`,
-      "--bind-address=127.0.0.1",
-      "--user=root",
-      "--skip-log-bin",
-      "--skip-name-resolve",
-      "--innodb-buffer-pool-size=16M",
-      "--innodb-log-file-size=4M",
-      ...extraArgs,
-    ],
-    { stdio: ["ignore", "ignore", "pipe"] },
-  );
+  const serverArgs = [
+    "--no-defaults",
+    `--datadir=${join(dir, "data")}`,
+    `--socket=${join(dir, "sock")}`,
+    `--pid-file=${join(dir, "pid")}`,
+    `--port=${port}`,
+    "--bind-address=127.0.0.1",
+    "--user=root",
+    "--skip-log-bin",
+    "--skip-name-resolve",
+    "--innodb-buffer-pool-size=16M",
+    "--innodb-log-file-size=4M",
+    ...extraArgs,
+  ];
+  // The server dies with this process even when a test timeout kills it (no hooks run then).
+  const child = (await exists(SETPRIV))
+    ? spawn(SETPRIV, ["--pdeathsig", "KILL", SERVER_BINARY, ...serverArgs], SERVER_STDIO)
+    : spawn(SERVER_BINARY, serverArgs, SERVER_STDIO);
   let text = "";
   const log = (): string => text;
   const outcome = new Promise<"ready" | "exited">((resolve) => {
@@ -114,6 +123,34 @@ const spawnServer = async (
   );
 };
 
+const TEMP_PREFIX = "tcp-fallback-mariadb-";
+
+/** A temp dir that names the process that made it, so a later run can tell it was abandoned. */
+const ownedTempDir = async (prefix: string): Promise<string> => {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  await writeFile(join(dir, "owner"), String(process.pid));
+  return dir;
+};
+
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+};
+
+/** Removes the dirs of runs a test timeout killed (their servers died with them). */
+const sweepAbandoned = async (): Promise<void> => {
+  for (const name of await readdir(tmpdir())) {
+    if (!name.startsWith(TEMP_PREFIX)) continue;
+    const dir = join(tmpdir(), name);
+    const owner = Number(await readFile(join(dir, "owner"), "utf8").catch(() => ""));
+    if (owner > 0 && !alive(owner)) await rm(dir, { recursive: true, force: true });
+  }
+};
+
 let templateDir: Promise<string> | undefined;
 
 /**
@@ -122,7 +159,8 @@ let templateDir: Promise<string> | undefined;
  */
 const template = (): Promise<string> => {
   templateDir ??= (async () => {
-    const dir = await mkdtemp(join(tmpdir(), "tcp-fallback-mariadb-template-"));
+    await sweepAbandoned();
+    const dir = await ownedTempDir(`${TEMP_PREFIX}template-`);
     process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
     await run(INSTALL_BINARY, [
       "--no-defaults",
@@ -149,7 +187,7 @@ export const startMariaDb = async (
   await requireBinary(SERVER_BINARY);
   await requireBinary(INSTALL_BINARY);
   const started = Date.now();
-  const dir = await mkdtemp(join(tmpdir(), "tcp-fallback-mariadb-"));
+  const dir = await ownedTempDir(TEMP_PREFIX);
   try {
     await cp(await template(), join(dir, "data"), { recursive: true });
     let spawned = await spawnServer(dir, await freePort(), extraArgs);
@@ -157,11 +195,18 @@ export const startMariaDb = async (
     if ("inUse" in spawned) spawned = await spawnServer(dir, await freePort(), extraArgs);
     if ("inUse" in spawned) throw new Error("mariadbd found no free port twice");
     const { child, port, log } = spawned;
+    // A run cut short (a test timeout) skips the after hooks: the server must not outlive it.
+    const killOnExit = (): void => {
+      child.kill("SIGKILL");
+      rmSync(dir, { recursive: true, force: true });
+    };
+    process.once("exit", killOnExit);
     let root: Connection;
     try {
       root = await createConnection({ socketPath: join(dir, "sock"), user: "root" });
       await root.query(`CREATE USER '${CHECK_USER}'@'%' IDENTIFIED BY '${CHECK_PASSWORD}'`);
     } catch (error) {
+      process.removeListener("exit", killOnExit);
       await stopProcess(child);
       throw error;
     }
@@ -173,6 +218,7 @@ export const startMariaDb = async (
       sql: async (query) => (await root.query(query))[0],
       log,
       stop: async () => {
+        process.removeListener("exit", killOnExit);
         root.destroy();
         await stopProcess(child);
         await rm(dir, { recursive: true, force: true });
