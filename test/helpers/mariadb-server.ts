@@ -195,7 +195,7 @@ export const startMariaDb = async (
     if ("inUse" in spawned) spawned = await spawnServer(dir, await freePort(), extraArgs);
     if ("inUse" in spawned) throw new Error("mariadbd found no free port twice");
     const { child, port, log } = spawned;
-    // A run cut short (a test timeout) skips the after hooks: the server must not outlive it.
+    // A process that exits without stopping it (a failed hook) still takes it down and cleans up.
     const killOnExit = (): void => {
       child.kill("SIGKILL");
       rmSync(dir, { recursive: true, force: true });
