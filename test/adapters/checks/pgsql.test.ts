@@ -162,6 +162,19 @@ test("pgsqlPrimaryCheck fails on a server that closes mid-login", async (t) => {
   t.like(result, { ok: false, reason: "Connection terminated unexpectedly" });
 });
 
+test("pgsqlPrimaryCheck fails on a server that goes away after the login", async (t) => {
+  // AuthenticationOk and ReadyForQuery, then a close when the query comes: the driver both
+  // rejects the query and emits 'error', which must not be an uncaught one (the no-op listener
+  // and the guarded socket each prevent it; without both, this file crashes).
+  const server = await answering((_, socket) => {
+    socket.write(Buffer.from("520000000800000000" + "5a0000000549", "hex"));
+    socket.once("data", () => socket.destroy());
+  });
+  t.teardown(() => server.close());
+  const result = await check(pgsqlPrimaryCheck({ ...settings, timeoutMs: 1000 }), server.port);
+  t.like(result, { ok: false, reason: "Connection terminated unexpectedly" });
+});
+
 test("pgsqlPrimaryCheck fails on a malformed answer that makes the driver's parser throw", async (t) => {
   // An authentication request of an unknown kind (99): the parser throws in a 'data' listener.
   const server = await answering((_, socket) =>
