@@ -142,7 +142,7 @@ const sqlAt =
   };
 
 const stopProcess = async (child: ChildProcess): Promise<void> => {
-  if (child.exitCode !== null || child.signalCode !== null) return;
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
   const exited = once(child, "exit");
   child.kill("SIGINT");
   const timer = setTimeout(() => child.kill("SIGKILL"), STOP_BOUND_MS);
@@ -165,38 +165,47 @@ const startServer = async (
 ): Promise<PostgresServer> => {
   const postgres = await postgresBin("postgres");
   const chosen = port ?? (await freePort());
+  // setpriv execs postgres as the postgres user (same PID), which gets SIGINT (a fast shutdown)
+  // should this test process die without stopping it.
   const child = spawn(
-    postgres,
+    "setpriv",
     [
+      ...[`--reuid=${account.uid}`, `--regid=${account.gid}`, "--clear-groups"],
+      ...["--pdeathsig=INT", "--", postgres],
       ...["-D", dataDir, "-p", String(chosen), "-k", socketDir],
       ...["-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "shared_buffers=16MB"],
       ...["-c", "synchronous_commit=off", "-c", "full_page_writes=off", "-c", "max_connections=30"],
       ...["-c", "logging_collector=off", "-c", "log_min_messages=info"],
       ...extra,
     ],
-    {
-      uid: account.uid,
-      gid: account.gid,
-      env: { PATH: process.env.PATH ?? "", LC_ALL: "C" },
-      stdio: ["ignore", "ignore", "pipe"],
-    },
+    { env: { PATH: process.env.PATH ?? "", LC_ALL: "C" }, stdio: ["ignore", "ignore", "pipe"] },
   );
   let log = "";
+  let ended = false;
   const waiters = new Set<() => void>();
+  const wakeAll = (): void => {
+    for (const wake of waiters) wake();
+  };
   child.stderr?.setEncoding("utf8");
   child.stderr?.on("data", (chunk: string) => {
     log += chunk;
-    for (const wake of waiters) wake();
+    wakeAll();
   });
-  const exited = once(child, "exit").then(() => {
-    for (const wake of waiters) wake();
+  child.on("error", (error) => {
+    log += `cannot run setpriv (util-linux) to start postgres: ${error.message}\n`;
+    ended = true;
+    wakeAll();
+  });
+  child.on("exit", () => {
+    ended = true;
+    wakeAll();
   });
   const logLine = (pattern: RegExp, boundMs: number): Promise<string> =>
     new Promise((resolve, reject) => {
       const check = (): void => {
         const line = log.split("\n").find((l) => pattern.test(l));
         if (line !== undefined) done(() => resolve(line));
-        else if (child.exitCode !== null || child.signalCode !== null)
+        else if (ended)
           done(() => reject(new Error(`postgres exited before ${String(pattern)}:\n${log}`)));
       };
       const timer = setTimeout(
@@ -225,7 +234,6 @@ const startServer = async (
     await logLine(readyPattern, START_BOUND_MS);
   } catch (error) {
     await server.stop();
-    await exited;
     if (port === undefined && attempt === 1 && /could not bind|already in use/i.test(log))
       return startServer(account, dataDir, socketDir, readyPattern, extra, undefined, 2);
     throw error;
