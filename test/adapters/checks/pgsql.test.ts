@@ -175,6 +175,20 @@ test("pgsqlPrimaryCheck fails on a server that goes away after the login", async
   t.like(result, { ok: false, reason: "Connection terminated unexpectedly" });
 });
 
+test("pgsqlPrimaryCheck fails on a server that logs in and never answers the query, and closes", async (t) => {
+  const server = await answering((_, socket) =>
+    socket.write(Buffer.from("520000000800000000" + "5a0000000549", "hex")),
+  );
+  t.teardown(() => server.close());
+  const started = Date.now();
+  const result = await check(pgsqlPrimaryCheck({ ...settings, timeoutMs: BOUND_MS }), server.port);
+  t.like(result, { ok: false, reason: "no answer within 300ms" });
+  t.true(Date.now() - started < BOUND_MS + 500);
+  const [accepted] = server.accepted;
+  if (accepted === undefined) return t.fail("no connection");
+  await within(closed(accepted), 1000, "close");
+});
+
 test("pgsqlPrimaryCheck fails on a malformed answer that makes the driver's parser throw", async (t) => {
   // An authentication request of an unknown kind (99): the parser throws in a 'data' listener.
   const server = await answering((_, socket) =>
