@@ -9,6 +9,7 @@ import type { Address } from "../../domain/backend.js";
 import type { CheckSettings } from "../../domain/check.js";
 import { formatDuration } from "../../domain/duration.js";
 import type { Probe, ProbeResult } from "../../domain/probe.js";
+import { MAX_TIMER_DELAY_MS } from "../../domain/timer-limit.js";
 import { type Judge, MAX_ANSWER_BYTES, exchange } from "./exchange.js";
 
 /** Length 8, then the SSLRequest code 80877103 (1234 << 16 | 5679): every server answers one byte. */
@@ -89,10 +90,14 @@ const closeClient = (client: Client, polite: boolean, boundMs: number): void => 
   }
   client.end().catch(ignore);
   if (socket.destroyed) return;
-  const timer = setTimeout(() => socket.destroy(), boundMs);
+  const timer = setTimeout(() => socket.destroy(), Math.min(boundMs, MAX_TIMER_DELAY_MS));
   timer.unref();
   socket.once("close", () => clearTimeout(timer));
 };
+
+/** The bound as a timer can hold it: a longer one would fire at once (the OS gives up far sooner). */
+const boundOf = (settings: CheckSettings): number =>
+  Math.min(settings.timeoutMs, MAX_TIMER_DELAY_MS);
 
 interface RecoveryRow {
   readonly in_recovery: unknown;
@@ -115,7 +120,7 @@ const askRecovery = async (
     user: settings.user,
     password: settings.password,
     database: settings.database ?? "postgres",
-    connectionTimeoutMillis: settings.timeoutMs,
+    connectionTimeoutMillis: boundOf(settings),
     application_name: "tcp-fallback check",
     stream: () => new GuardedSocket(),
   });
@@ -156,7 +161,7 @@ export const pgsqlPrimaryCheck =
             { ok: false, reason: `no answer within ${formatDuration(settings.timeoutMs)}` },
             false,
           ),
-        settings.timeoutMs,
+        boundOf(settings),
       );
       // False once given up (timed out or unsubscribed while the driver loaded).
       const opened = (created: Client): boolean => {

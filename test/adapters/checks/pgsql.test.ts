@@ -297,6 +297,18 @@ test.serial(
   },
 );
 
+test.serial(
+  "pgsqlPrimaryCheck waits for the answer under a bound longer than a timer holds",
+  async (t) => {
+    const thirtyDays = 30 * 24 * 3600 * 1000;
+    const result = await check(
+      pgsqlPrimaryCheck({ ...settings, timeoutMs: thirtyDays }),
+      running().primary.port,
+    );
+    t.like(result, { ok: true, role: "primary" });
+  },
+);
+
 test.serial("pgsqlPrimaryCheck fails on the replica: in recovery", async (t) => {
   const result = await check(pgsqlPrimaryCheck(settings), running().replica.port);
   t.like(result, { ok: false, reason: "in recovery (replica)" });
