@@ -186,7 +186,7 @@ const failbackThroughCli = async (t: ExecutionContext, flags: ReadonlyArray<stri
   const onB = await client(port);
   await onB.echo("to B");
   t.is(b.served(), 1);
-  await run.line(/Backend 127\.0\.0\.1:\d+ marked down/);
+  await run.line(/Backend 127\.0\.0\.1:\d+ is down: /);
   // The failback comes after this: a drain measured from here is not shorter than it is.
   const openedAt = Date.now();
   await a.open();

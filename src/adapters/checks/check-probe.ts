@@ -11,7 +11,7 @@ type ProbeFactory = (check: CheckSpec, settings: CheckSettings) => Probe;
  * Each protocol check is loaded the first time a backend needs it: a proxy that only connects
  * loads none of them, and one in front of PostgreSQL never loads the MySQL driver.
  */
-const loaders: Partial<Record<CheckKind, () => Promise<ProbeFactory>>> = {
+const loaders: Record<Exclude<CheckKind, "tcp">, () => Promise<ProbeFactory>> = {
   redis: async () => {
     const { redisCheck } = await import("./redis.js");
     return (_, settings) => redisCheck(settings);
@@ -19,6 +19,22 @@ const loaders: Partial<Record<CheckKind, () => Promise<ProbeFactory>>> = {
   "redis-primary": async () => {
     const { redisPrimaryCheck } = await import("./redis.js");
     return (_, settings) => redisPrimaryCheck(settings);
+  },
+  mysql: async () => {
+    const { mysqlCheck } = await import("./mysql.js");
+    return (_, settings) => mysqlCheck(settings);
+  },
+  "mysql-primary": async () => {
+    const { mysqlPrimaryCheck } = await import("./mysql.js");
+    return (_, settings) => mysqlPrimaryCheck(settings);
+  },
+  pgsql: async () => {
+    const { pgsqlCheck } = await import("./pgsql.js");
+    return (_, settings) => pgsqlCheck(settings);
+  },
+  "pgsql-primary": async () => {
+    const { pgsqlPrimaryCheck } = await import("./pgsql.js");
+    return (_, settings) => pgsqlPrimaryCheck(settings);
   },
   http: async () => {
     const { httpCheck } = await import("./http.js");
@@ -49,8 +65,7 @@ export const checkProbe = (settings: CheckSettings): Probe => {
     let probe = probes.get(backend.index);
     if (probe === undefined) {
       const check = backend.check as CheckSpec;
-      const load = loaders[check.kind];
-      if (load === undefined) throw new Error(`no adapter for the ${check.kind} check`);
+      const load = loaders[check.kind as Exclude<CheckKind, "tcp">];
       let factory = factories.get(check.kind);
       if (factory === undefined) factories.set(check.kind, (factory = load()));
       probe = from(factory.then((make) => make(check, settings)));

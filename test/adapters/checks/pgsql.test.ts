@@ -24,6 +24,7 @@ const settings: CheckSettings = { timeoutMs: 2000, user: CHECK_USER, password: C
 
 const backendAt = (port: number, index = 0): Backend => ({
   index,
+  id: `127.0.0.1:${port}`,
   address: { host: "127.0.0.1", port },
   label: `127.0.0.1:${port}`,
 });
