@@ -152,5 +152,13 @@ export const FLAGS: ReadonlyArray<Flag> = [
     help: "when new clients go back to a recovered primary: immediate, delay:DURATION (once it has stayed up that long) or manual (on SIGUSR2)",
     defaultText: "immediate",
   },
+  {
+    name: "hedge",
+    into: "hedge",
+    placeholder: "duration",
+    read: (text) => E.map(() => text)(parseDuration(text)),
+    help: "if a backend's connect is not done after this long, dial the next backend too and use the first to connect (off by default)",
+    invalid: "must be positive",
+  },
   { name: "version", into: "version", help: "print the version and exit" },
 ];

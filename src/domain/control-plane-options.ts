@@ -4,10 +4,10 @@ import { optionsDecoder } from "./option-codecs.js";
 import { type ProxyOptions, proxyOptionCodecs, sharedSettingsOf } from "./proxy-options.js";
 
 /** The socket-less control plane's options, decoded: the proxy's, less what only sockets need. */
-export type ControlPlaneSettings = Omit<ProxyOptions, "listen" | "drainTimeoutMs">;
+export type ControlPlaneSettings = Omit<ProxyOptions, "listen" | "drainTimeoutMs" | "hedgeMs">;
 
 // The proxy's own codecs less the keys only sockets need: the same rules, the same lines.
-const { listen, drainTimeout, backends, ...optional } = proxyOptionCodecs;
+const { listen, drainTimeout, hedge, backends, ...optional } = proxyOptionCodecs;
 const decodeData = optionsDecoder({ backends }, optional);
 
 /** Decodes createControlPlane's options; on failure, one line per problem. */

@@ -26,6 +26,7 @@ export const proxyOptionCodecs = {
   listen: ListenAddress,
   backends: BackendList,
   connectTimeout: PositiveDurationMs,
+  hedge: PositiveDurationMs,
   probeDelay: PositiveDurationMs,
   checkInterval: PositiveDurationMs,
   statsInterval: DurationMs,
@@ -51,6 +52,8 @@ export interface ProxySettings {
   /** Labels as the user wrote the backends, for logs. */
   readonly backendLabels: ReadonlyArray<string>;
   readonly connectTimeoutMs: number;
+  /** A dial not done after this long has the next backend dialed too; undefined: off. */
+  readonly hedgeMs?: number | undefined;
   readonly probeDelayMs: number;
   /** Check every backend, up ones too, this often; undefined: only down ones, every probeDelayMs. */
   readonly checkIntervalMs?: number | undefined;
@@ -112,6 +115,7 @@ export const decodeProxyOptions = (input: unknown): E.Either<ReadonlyArray<strin
     E.map((data) => ({
       ...sharedSettingsOf(data, input),
       listen: data.listen,
+      hedgeMs: data.hedge,
       drainTimeoutMs: data.drainTimeout ?? defaults.drainTimeoutMs,
     })),
   );
@@ -130,6 +134,7 @@ export const decodeProxySettings = (input: unknown): E.Either<string, ProxySetti
         backends: options.backends,
         backendLabels: options.backendLabels,
         connectTimeoutMs: options.connectTimeoutMs,
+        hedgeMs: options.hedgeMs,
         probeDelayMs: options.probeDelayMs,
         checkIntervalMs: options.checkIntervalMs,
         statsIntervalMs: options.statsIntervalMs,

@@ -35,6 +35,7 @@ test("defaults", async (t) => {
       ],
       backendLabels: ["db1:3306", "db2:3306"],
       connectTimeoutMs: 5_000,
+      hedgeMs: undefined,
       probeDelayMs: 30_000,
       checkIntervalMs: undefined,
       statsIntervalMs: 900_000,

@@ -19,6 +19,7 @@ test("fills in the original program's defaults", (t) => {
       ],
       backendLabels: ["db1:3306", "[::1]:3307"],
       connectTimeoutMs: 5000,
+      hedgeMs: undefined,
       probeDelayMs: 30000,
       checkIntervalMs: undefined,
       statsIntervalMs: 900000,
@@ -128,7 +129,7 @@ test("unknown keys are errors, with a suggestion for near misses", (t) => {
   );
   t.is(
     errorOf({ ...valid, colour: "blue" }),
-    "options.colour: unknown option (known options: listen, backends, connectTimeout, probeDelay," +
+    "options.colour: unknown option (known options: listen, backends, connectTimeout, hedge, probeDelay," +
       " checkInterval, statsInterval, drainTimeout, rise, fall, route, probe, logger, scheduler)",
   );
   // A misspelt required key: both the key and what is missing.
