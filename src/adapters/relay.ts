@@ -181,8 +181,9 @@ class Relay {
   firstDialed(outcome: DialOutcome): void {
     const { ctx, client } = this;
     const hedge = this.hedge;
-    // Abandoned because the second dial won, or the client left: no verdict on the backend.
-    if (hedge === null || (!outcome.ok && outcome.aborted)) {
+    // Abandoned because the second dial won, or the client left (its 'close' stops the rest):
+    // no verdict on the backend.
+    if (hedge === null || client.destroyed || (!outcome.ok && outcome.aborted)) {
       if (outcome.ok) outcome.socket.destroy();
       return;
     }
@@ -190,11 +191,6 @@ class Relay {
     if (hedge.timer !== null) {
       clearTimeout(hedge.timer);
       hedge.timer = null;
-    }
-    if (client.destroyed) {
-      // The client's 'close' is on its way; it closes the second dial.
-      if (outcome.ok) outcome.socket.destroy();
-      return;
     }
     if (outcome.ok) {
       hedge.first = "connected";
@@ -224,11 +220,7 @@ class Relay {
     const { ctx, client } = this;
     const hedge = this.hedge;
     // Closed because the first dial won, or the client left: no verdict on the backend.
-    if (hedge === null || (!outcome.ok && outcome.aborted)) {
-      if (outcome.ok) outcome.socket.destroy();
-      return;
-    }
-    if (client.destroyed) {
+    if (hedge === null || client.destroyed || (!outcome.ok && outcome.aborted)) {
       if (outcome.ok) outcome.socket.destroy();
       return;
     }
