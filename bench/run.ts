@@ -24,14 +24,24 @@ import {
   textTable,
 } from "./lib/report.js";
 import { PEER_DEFS, type PeerDef, baselineCli } from "./peers/peers.js";
+import { HEDGE, blackholeHedged, blackholePlain } from "./scenarios/blackhole.js";
 import { bulk1, bulk8 } from "./scenarios/bulk.js";
 import { failover } from "./scenarios/failover.js";
 import { churn, rps } from "./scenarios/http.js";
 import { idle } from "./scenarios/idle.js";
 import type { Scenario } from "./scenarios/scenario.js";
 
-const SCENARIO_IMPLS: ReadonlyArray<Scenario> = [bulk1, bulk8, rps, churn, idle, failover];
-const TOOLS = ["haproxy", "socat", "iperf3", "wrk", "nginx", "taskset", "prlimit"];
+const SCENARIO_IMPLS: ReadonlyArray<Scenario> = [
+  bulk1,
+  bulk8,
+  rps,
+  churn,
+  idle,
+  failover,
+  blackholePlain,
+  blackholeHedged,
+];
+const TOOLS = ["haproxy", "socat", "iperf3", "wrk", "nginx", "taskset", "prlimit", "python3"];
 const WANTED_NOFILE = 65536;
 const REEXEC = "TCP_FALLBACK_BENCH_REEXEC";
 const WITHOUT = "TCP_FALLBACK_BENCH_WITHOUT";
@@ -298,6 +308,14 @@ const standingNotes = (
         "clients started after the kill that got no echo within 1 s. Only peers with a fallback " +
         "(HAProxy `check inter 1s` with default fall 3 / rise 2, `timeout connect 1s`; " +
         "tcp-fallback -probe-delay=1s -timeout=1s).",
+    );
+  if (ran.has("blackhole") || ran.has("blackhole-hedged"))
+    notes.push(
+      "blackhole: the primary never answers a connect (a listener that never accepts, its queue " +
+        "full); a new client every 5 ms for 1.5 s from the proxy's start, each an 8-byte echo " +
+        "with a 5 s budget; p50/p99 ms: from the client's connect to the echo. Until the proxy " +
+        "has judged the primary (a 1 s connect timeout: the first client's or the start-up " +
+        `check's), clients wait for it; blackhole-hedged adds -hedge=${HEDGE}.`,
     );
   if (peers.includes("socat")) notes.push("socat runs with backlog=1024 (its default is 5).");
   return notes;

@@ -60,6 +60,7 @@ export const startFallbackProxy = (config: ProxyConfig): FallbackProxy => {
         ...wiring,
         listen: config.listen,
         connectTimeoutMs: config.connectTimeoutMs,
+        hedgeMs: config.hedgeMs,
       }));
   const dataPlane = startDataPlane({
     emit: control.emit,

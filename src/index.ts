@@ -14,6 +14,12 @@ export { InvalidOptionsError };
 export interface FallbackProxyOptions extends ControlPlaneOptions {
   /** "host:port", "[::1]:port", ":port" (all interfaces) or a port number 0-65535; 0 picks a free port. */
   readonly listen: string | number;
+  /**
+   * Hedged connects: a backend's connect not done after this long (above zero) has the next
+   * backend dialed too, and the first to connect takes the client; the slow one is not blamed
+   * unless it fails on its own. Default: off.
+   */
+  readonly hedge?: number | string;
   /** How long close() lets live connections finish. Default 10s. */
   readonly drainTimeout?: number | string;
   /** A backend marked down: "keep" its live connections (default) or "close" them. */

@@ -1,7 +1,16 @@
 /** The harness's command line. */
 import { resolve } from "node:path";
 
-export const SCENARIOS = ["bulk1", "bulk8", "rps", "churn", "idle", "failover"] as const;
+export const SCENARIOS = [
+  "bulk1",
+  "bulk8",
+  "rps",
+  "churn",
+  "idle",
+  "failover",
+  "blackhole",
+  "blackhole-hedged",
+] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export const PEERS = ["direct", "haproxy", "socat", "naive", "tcp-fallback"] as const;

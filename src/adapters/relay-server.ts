@@ -14,6 +14,8 @@ import { TrafficTally } from "./traffic-tally.js";
 export interface RelayServerConfig {
   readonly listen: Address;
   readonly connectTimeoutMs: number;
+  /** Hedged connects after this long; undefined: off. */
+  readonly hedgeMs?: number | undefined;
   /**
    * Whether a backend is up now: a connect to one that is not is health news, sent at once.
    * By default, whether it is in the route.
@@ -47,6 +49,7 @@ export const startRelayServer = (config: RelayServerConfig): RelayServer => {
   const context: RelayContext = {
     currentRoute: () => route,
     connectTimeoutMs: config.connectTimeoutMs,
+    hedgeMs: config.hedgeMs,
     emit: tally.emit,
     now: config.now,
     logger,

@@ -2,8 +2,10 @@ import type { Socket } from "node:net";
 import type { Backend } from "../domain/backend.js";
 import { formatDuration } from "../domain/duration.js";
 import type { HealthEvent } from "../domain/health.js";
+import { type DialState, hedgeDecision } from "../domain/hedge.js";
 import type { Logger } from "../domain/logger.js";
 import type { Route } from "../domain/route.js";
+import { MAX_TIMER_DELAY_MS } from "../domain/timer-limit.js";
 import { type DialOutcome, dialWithTimeout } from "./dialer.js";
 import type { LocalFailureLog } from "./local-failure-log.js";
 
@@ -11,6 +13,11 @@ export interface RelayContext {
   /** The current route, read synchronously for each dial (a cached value, not a subscription). */
   readonly currentRoute: () => Route;
   readonly connectTimeoutMs: number;
+  /**
+   * Hedged connects: a dial not completed after this long has the next backend dialed too, and
+   * the first to connect takes the client. Undefined: off, one dial at a time.
+   */
+  readonly hedgeMs?: number | undefined;
   /** Feeds connection outcomes into the health loop. */
   readonly emit: (event: HealthEvent) => void;
   readonly now: () => number;
@@ -29,10 +36,26 @@ const backendReadBuffer = Buffer.allocUnsafe(64 * 1024);
 type RelaySocket = Socket & { [relayKey]: Relay };
 const relayOf = (socket: Socket): Relay => (socket as RelaySocket)[relayKey];
 
+/** A client's two dials while hedging: only with a hedge delay, and only until one is chosen. */
+class Hedge {
+  /** Fires once the first dial has taken the hedge delay: the next backend is dialed too. */
+  timer: NodeJS.Timeout | null = null;
+  /** The end of the turn in which the second dial connected: the first may still win until then. */
+  turn: NodeJS.Immediate | null = null;
+  /** The first dial's socket is the relay's `dialing`, its backend the relay's `backend`. */
+  first: DialState = "pending";
+  second: DialState = "none";
+  /** The second dial, pending or connected (and paused, unread) until it is chosen or closed. */
+  secondDial: Socket | null = null;
+  secondBackend: Backend | null = null;
+}
+
 class Relay {
   server: Socket | null = null;
   backend: Backend | null = null;
   dialing: Socket | null = null;
+  /** Only with a hedge delay, while dialing. */
+  hedge: Hedge | null = null;
   /** Indices of the backends this client has tried. */
   readonly tried: number[] = [];
   /** Sockets still open once relaying. */
@@ -58,6 +81,10 @@ class Relay {
     }
     tried.push(backend.index);
     this.backend = backend;
+    if (ctx.hedgeMs !== undefined) {
+      this.dialHedged(backend, ctx.hedgeMs);
+      return;
+    }
     this.dialing = dialWithTimeout(
       backend.address,
       ctx.connectTimeoutMs,
@@ -107,6 +134,182 @@ class Relay {
     ctx.localFailures.record((this.backend as Backend).label, reason);
     client.destroy();
     ctx.finished(client);
+  }
+
+  // ----- hedged dials (only with ctx.hedgeMs)
+
+  /** Dials `backend` as the first of a possible pair; the hedge timer may add a second. */
+  dialHedged(backend: Backend, hedgeMs: number): void {
+    const hedge = (this.hedge ??= new Hedge());
+    hedge.first = "pending";
+    hedge.second = "none";
+    hedge.secondDial = null;
+    hedge.secondBackend = null;
+    this.dialing = dialWithTimeout(
+      backend.address,
+      this.ctx.connectTimeoutMs,
+      (outcome) => this.firstDialed(outcome),
+      { buffer: backendReadBuffer, callback: (bytes, buffer) => this.fromBackend(bytes, buffer) },
+    );
+    hedge.timer = setTimeout(onHedgeTimer, Math.min(hedgeMs, MAX_TIMER_DELAY_MS), this);
+  }
+
+  /** The first dial has taken the hedge delay: the next backend not tried yet is dialed too. */
+  hedgeTimerFired(): void {
+    const { ctx, client, tried } = this;
+    const hedge = this.hedge;
+    if (hedge === null || client.destroyed) return;
+    hedge.timer = null;
+    const backend = ctx.currentRoute().find((b) => !tried.includes(b.index));
+    if (backend === undefined) return;
+    tried.push(backend.index);
+    if (ctx.logger.debugEnabled)
+      ctx.logger.debug(
+        `Connect to ${this.backend?.label} not done after ${formatDuration(ctx.hedgeMs ?? 0)}: ` +
+          `dialing ${backend.label} as well`,
+      );
+    hedge.second = "pending";
+    hedge.secondBackend = backend;
+    hedge.secondDial = dialWithTimeout(
+      backend.address,
+      ctx.connectTimeoutMs,
+      (outcome) => this.secondDialed(outcome),
+      { buffer: backendReadBuffer, callback: (bytes, buffer) => this.fromBackend(bytes, buffer) },
+    );
+  }
+
+  firstDialed(outcome: DialOutcome): void {
+    const { ctx, client } = this;
+    const hedge = this.hedge;
+    // Abandoned because the second dial won, or the client left (its 'close' stops the rest):
+    // no verdict on the backend.
+    if (hedge === null || client.destroyed || (!outcome.ok && outcome.aborted)) {
+      if (outcome.ok) outcome.socket.destroy();
+      return;
+    }
+    this.dialing = null;
+    if (hedge.timer !== null) {
+      clearTimeout(hedge.timer);
+      hedge.timer = null;
+    }
+    if (outcome.ok) {
+      hedge.first = "connected";
+      this.settleHedge(false, outcome.socket);
+      return;
+    }
+    hedge.first = "failed";
+    if (outcome.local) {
+      // A second dial under way may still serve the client; else nobody can.
+      if (hedge.second !== "pending" && hedge.second !== "connected") {
+        this.endHedge();
+        this.refuseLocally(outcome.reason);
+        return;
+      }
+    } else {
+      ctx.emit({
+        type: "connect-failed",
+        backend: (this.backend as Backend).index,
+        reason: outcome.reason,
+        at: ctx.now(),
+      });
+    }
+    this.settleHedge(false, null);
+  }
+
+  secondDialed(outcome: DialOutcome): void {
+    const { ctx, client } = this;
+    const hedge = this.hedge;
+    // Closed because the first dial won, or the client left: no verdict on the backend.
+    if (hedge === null || client.destroyed || (!outcome.ok && outcome.aborted)) {
+      if (outcome.ok) outcome.socket.destroy();
+      return;
+    }
+    if (outcome.ok) {
+      // Unread until chosen: nothing of a backend that loses reaches the client.
+      outcome.socket.pause();
+      hedge.second = "connected";
+      hedge.secondDial = outcome.socket;
+      if (hedgeDecision(hedge.first, hedge.second, false) === "wait") {
+        hedge.turn = setImmediate(onHedgeTurnOver, this);
+        return;
+      }
+      this.settleHedge(false, null);
+      return;
+    }
+    hedge.second = "failed";
+    hedge.secondDial = null;
+    const backend = hedge.secondBackend as Backend;
+    if (outcome.local) {
+      if (hedge.first === "failed") {
+        this.endHedge();
+        this.backend = backend;
+        this.refuseLocally(outcome.reason);
+        return;
+      }
+    } else {
+      ctx.emit({
+        type: "connect-failed",
+        backend: backend.index,
+        reason: outcome.reason,
+        at: ctx.now(),
+      });
+    }
+    this.settleHedge(false, null);
+  }
+
+  /** Acts on the decision; `first` is the first dial's socket if it has just connected. */
+  settleHedge(turnOver: boolean, first: Socket | null): void {
+    const hedge = this.hedge as Hedge;
+    switch (hedgeDecision(hedge.first, hedge.second, turnOver)) {
+      case "first":
+        // A second dial still open, connected or not, is closed and says nothing about its backend.
+        hedge.secondDial?.destroy();
+        this.endHedge();
+        this.hedgedConnected(first as Socket);
+        return;
+      case "second": {
+        const server = hedge.secondDial as Socket;
+        if (this.dialing !== null) {
+          // The first dial is abandoned, not failed: its backend is not blamed for being slow.
+          if (this.ctx.logger.debugEnabled)
+            this.ctx.logger.debug(
+              `Connect to ${this.backend?.label} abandoned: ${hedge.secondBackend?.label} answered first`,
+            );
+          this.dialing.destroy();
+          this.dialing = null;
+        }
+        this.backend = hedge.secondBackend;
+        this.endHedge();
+        this.hedgedConnected(server);
+        return;
+      }
+      case "next":
+        this.tryNext();
+        return;
+      case "wait":
+        return;
+    }
+  }
+
+  /** The hedge is over: its timers stop and the relay drops it. */
+  endHedge(): void {
+    const hedge = this.hedge as Hedge;
+    if (hedge.timer !== null) clearTimeout(hedge.timer);
+    if (hedge.turn !== null) clearImmediate(hedge.turn);
+    this.hedge = null;
+  }
+
+  /** The client left while dialing: both dials are closed, the timers stopped. */
+  dropHedge(): void {
+    this.hedge?.secondDial?.destroy();
+    this.endHedge();
+  }
+
+  hedgedConnected(server: Socket): void {
+    const { ctx, client } = this;
+    client.removeListener("close", onClientGoneWhileDialing);
+    ctx.emit({ type: "connected", backend: (this.backend as Backend).index, at: ctx.now() });
+    this.relay(server);
   }
 
   /**
@@ -190,7 +393,20 @@ function onSocketError(this: Socket, error: Error): void {
 function onClientGoneWhileDialing(this: Socket): void {
   const relay = relayOf(this);
   relay.dialing?.destroy();
+  if (relay.hedge !== null) relay.dropHedge();
   relay.ctx.finished(this);
+}
+
+// Hedge timers get the relay as an argument: no closure per connection.
+function onHedgeTimer(relay: Relay): void {
+  relay.hedgeTimerFired();
+}
+
+function onHedgeTurnOver(relay: Relay): void {
+  const hedge = relay.hedge;
+  if (hedge === null) return;
+  hedge.turn = null;
+  relay.settleHedge(true, null);
 }
 
 function forwardData(this: Socket, chunk: Buffer): void {

@@ -210,5 +210,13 @@ export const FLAGS: ReadonlyArray<Flag> = [
     defaultText: "keep",
     invalid: "must be keep, close or drain:DURATION above zero",
   },
+  {
+    name: "hedge",
+    into: "hedge",
+    placeholder: "duration",
+    read: (text) => E.map(() => text)(parseDuration(text)),
+    help: "if a backend's connect is not done after this long, dial the next backend too and use the first to connect (off by default)",
+    invalid: "must be positive",
+  },
   { name: "version", into: "version", help: "print the version and exit" },
 ];

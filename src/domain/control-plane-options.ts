@@ -11,11 +11,12 @@ import {
 /** The socket-less control plane's options, decoded: the proxy's, less what only sockets need. */
 export type ControlPlaneSettings = Omit<
   ProxyOptions,
-  "listen" | "drainTimeoutMs" | "onDown" | "onFailback"
+  "listen" | "drainTimeoutMs" | "hedgeMs" | "onDown" | "onFailback"
 >;
 
 // The proxy's own codecs less the keys only sockets need: the same rules, the same lines.
-const { listen, drainTimeout, onDown, onFailback, backends, ...optional } = proxyOptionCodecs;
+const { listen, drainTimeout, hedge, onDown, onFailback, backends, ...optional } =
+  proxyOptionCodecs;
 const decodeData = optionsDecoder({ backends }, optional);
 
 /** Decodes createControlPlane's options; on failure, one line per problem. */

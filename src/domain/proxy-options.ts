@@ -38,6 +38,7 @@ export const proxyOptionCodecs = {
   listen: ListenAddress,
   backends: BackendList,
   connectTimeout: PositiveDurationMs,
+  hedge: PositiveDurationMs,
   probeDelay: PositiveDurationMs,
   checkInterval: PositiveDurationMs,
   statsInterval: DurationMs,
@@ -69,6 +70,8 @@ export interface ProxySettings {
   /** At least one, in priority order, each with the settings it has of its own. */
   readonly backends: ReadonlyArray<BackendSpec>;
   readonly connectTimeoutMs: number;
+  /** A dial not done after this long has the next backend dialed too; undefined: off. */
+  readonly hedgeMs?: number | undefined;
   readonly probeDelayMs: number;
   /** Check every backend, up ones too, this often; undefined: only down ones, every probeDelayMs. */
   readonly checkIntervalMs?: number | undefined;
@@ -207,6 +210,7 @@ export const decodeProxyOptions = (input: unknown): E.Either<ReadonlyArray<strin
     E.map((data) => ({
       ...sharedSettingsOf(data),
       listen: data.listen,
+      hedgeMs: data.hedge,
       drainTimeoutMs: data.drainTimeout ?? defaults.drainTimeoutMs,
       onDown: data.onDown ?? "keep",
       onFailback: data.onFailback ?? KEEP_ON_FAILBACK,
@@ -226,6 +230,7 @@ export const decodeProxySettings = (input: unknown): E.Either<string, ProxySetti
         listen: options.listen,
         backends: options.backends,
         connectTimeoutMs: options.connectTimeoutMs,
+        hedgeMs: options.hedgeMs,
         probeDelayMs: options.probeDelayMs,
         checkIntervalMs: options.checkIntervalMs,
         statsIntervalMs: options.statsIntervalMs,

@@ -43,13 +43,15 @@ test("the harness runs every scenario it can in smoke mode and reports figures",
   t.is(results.options.rounds, 1);
   t.deepEqual(
     results.scenarios.map((s) => s.name),
-    ["bulk1", "bulk8", "rps", "churn", "idle", "failover"],
+    ["bulk1", "bulk8", "rps", "churn", "idle", "failover", "blackhole", "blackhole-hedged"],
   );
 
   // idle and failover need nothing but Node: they always run.
   const ran = results.scenarios.filter((s) => s.skipped === null).map((s) => s.name);
   t.true(ran.includes("idle"));
   t.true(ran.includes("failover"));
+  // python3 (the black-holed primary) is on every machine the tests run on.
+  t.true(ran.includes("blackhole") && ran.includes("blackhole-hedged"));
 
   for (const m of results.measurements) t.is(m.error, undefined, `${m.scenario} ${m.peer}`);
   const row = (scenario: string, metric: string, peer: string) =>
@@ -68,7 +70,8 @@ test("the harness runs every scenario it can in smoke mode and reports figures",
       if (peer === "direct") t.is(found?.cpuSeconds, null);
       else if (scenario !== "idle") t.true((found?.cpuSeconds ?? 0) > 0, `${scenario} ${peer} cpu`);
     }
-    if (ran.includes(scenario) && scenario !== "idle" && scenario !== "failover")
+    // Where direct takes part (not idle, failover, blackhole: no proxy or no fallback).
+    if (scenario !== "idle" && info?.notApplicable["direct"] === undefined)
       t.is(row(scenario, headline, "direct")?.vsDirect, 1);
   }
 

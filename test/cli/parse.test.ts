@@ -34,6 +34,7 @@ test("defaults", async (t) => {
         { address: { host: "db2", port: 3306 }, label: "db2:3306" },
       ],
       connectTimeoutMs: 5_000,
+      hedgeMs: undefined,
       probeDelayMs: 30_000,
       checkIntervalMs: undefined,
       statsIntervalMs: 900_000,

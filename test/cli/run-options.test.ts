@@ -17,7 +17,7 @@ test("without flags the settings are the library's, defaults and labels included
   if (E.isLeft(parsed) || parsed.right.kind !== "run" || E.isLeft(library)) {
     return t.fail("both should decode");
   }
-  const { listen, backends, connectTimeoutMs, probeDelayMs, check, checkCredentials } =
+  const { listen, backends, connectTimeoutMs, hedgeMs, probeDelayMs, check, checkCredentials } =
     parsed.right;
   const { statsIntervalMs, drainTimeoutMs, rise, fall, checkIntervalMs } = parsed.right;
   const { onDown, onFailback } = parsed.right;
@@ -26,6 +26,7 @@ test("without flags the settings are the library's, defaults and labels included
       listen,
       backends,
       connectTimeoutMs,
+      hedgeMs,
       probeDelayMs,
       checkIntervalMs,
       statsIntervalMs,
@@ -47,6 +48,7 @@ const libraryCases = [
   ["probe-delay", "probeDelay", ["0", "-5m"], ["1ms"]],
   ["stats", "statsInterval", ["-1s", "-1ns"], ["0", "1h"]],
   ["drain-timeout", "drainTimeout", ["-1ms"], ["0s", "250ms"]],
+  ["hedge", "hedge", ["0", "0s", "-20ms"], ["1ns", "20ms"]],
 ] as const;
 
 test("a duration flag refuses exactly what the library refuses for its option", async (t) => {

@@ -18,6 +18,7 @@ test("fills in the original program's defaults", (t) => {
         { address: { host: "::1", port: 3307 }, label: "[::1]:3307" },
       ],
       connectTimeoutMs: 5000,
+      hedgeMs: undefined,
       probeDelayMs: 30000,
       checkIntervalMs: undefined,
       statsIntervalMs: 900000,
@@ -131,7 +132,7 @@ test("unknown keys are errors, with a suggestion for near misses", (t) => {
   );
   t.is(
     errorOf({ ...valid, colour: "blue" }),
-    "options.colour: unknown option (known options: listen, backends, connectTimeout, probeDelay," +
+    "options.colour: unknown option (known options: listen, backends, connectTimeout, hedge, probeDelay," +
       " checkInterval, statsInterval, drainTimeout, onDown, onFailback, rise, fall, check, checkUser, checkPassword, checkDatabase, checkSend, checkExpect, route, probe," +
       " logger, scheduler)",
   );

@@ -51,6 +51,7 @@ export const runWorker = (options: RunOptions, profile: CpuProfile | null): void
   const relay = startRelayServer({
     listen: options.listen,
     connectTimeoutMs: options.connectTimeoutMs,
+    hedgeMs: options.hedgeMs,
     emit,
     now: Date.now,
     logger: ipcLogger(options.debug && !options.quiet),
