@@ -144,8 +144,9 @@ const passed = (b: BackendHealth, at: number): BackendStep => {
   const { kind } = b.status;
   if (kind === "up") return { backend: b, transitions: none };
   if (kind === "falling") return { backend: { ...b, status: UP }, transitions: none };
-  const count = kind === "rising" ? b.status.passed + 1 : 1;
   const rise = b.backend.rise ?? 1;
+  // Rise counts good checks after an outage; at start (none passed yet) the first one will do.
+  const count = kind === "rising" ? (b.status.passed === 0 ? rise : b.status.passed + 1) : 1;
   if (count < rise) {
     return {
       backend: { ...b, status: { kind: "rising", passed: count } },

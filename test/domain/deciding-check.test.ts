@@ -40,6 +40,18 @@ test("a backend whose check decides takes no clients until its first check passe
   t.deepEqual(seen, ["backend-up"]);
 });
 
+test("at start the first good check is enough, whatever rise says; after an outage rise counts", (t) => {
+  const [slow] = backendsOf([{ address: { host: "a", port: 1 }, label: "a:1", rise: 3 }], {
+    check: { kind: "redis-primary" },
+  });
+  const start = initialHealth([slow!], 0);
+  const up = stepHealth(start, { type: "probe-ok", backend: 0, at: 1 });
+  t.true(up.state.backends[0]?.up);
+  const down = stepHealth(up.state, { type: "probe-failed", backend: 0, reason: "x", at: 2 });
+  const once = stepHealth(down.state, { type: "probe-ok", backend: 0, at: 3 });
+  t.deepEqual(once.state.backends[0]?.status, { kind: "rising", passed: 1 });
+});
+
 test("a first check that fails says the backend is down, and why", (t) => {
   const { state, seen } = run([
     { type: "probe-failed", backend: 0, reason: "in recovery (replica)", at: 5 },
