@@ -85,6 +85,7 @@ export type { PolicyContext, RoutePolicy } from "./domain/route-policy.js";
 export { firstHealthy, stickyUntilDown } from "./streams/route-policies.js";
 export { delayedFailback } from "./streams/delayed-failback.js";
 export { manualFailback } from "./streams/manual-failback.js";
+export { rampFailback } from "./streams/ramp-failback.js";
 export { healthLoop, type HealthLoopOptions } from "./streams/health-loop.js";
 export { type HealthStep, healthSteps, initialStep } from "./streams/health-steps.js";
 export { boundedProbe } from "./streams/bounded-probe.js";

@@ -5,6 +5,7 @@ import { formatDuration } from "../domain/duration.js";
 import type { HealthEvent } from "../domain/health.js";
 import type { Logger } from "../domain/logger.js";
 import type { Route } from "../domain/route.js";
+import { SharePicker } from "../domain/share-picker.js";
 import { boundAddress, listen } from "./listener.js";
 import { LocalFailureLog } from "./local-failure-log.js";
 import { setLongTimeout } from "./long-timeout.js";
@@ -37,6 +38,8 @@ export interface RelayServer extends DataPlane {
 export const startRelayServer = (config: RelayServerConfig): RelayServer => {
   const { logger } = config;
   let route: Route = [];
+  // Each client's order of backends: a ramp's share of them try its first backend first.
+  const picker = new SharePicker();
   // Clients from accept until their relay is over: what a graceful shutdown waits for.
   const live = new Set<Socket>();
   let onIdle: (() => void) | null = null;
@@ -47,7 +50,7 @@ export const startRelayServer = (config: RelayServerConfig): RelayServer => {
   );
   const localFailures = new LocalFailureLog(logger);
   const context: RelayContext = {
-    currentRoute: () => route,
+    currentRoute: () => picker.next(),
     connectTimeoutMs: config.connectTimeoutMs,
     hedgeMs: config.hedgeMs,
     emit: tally.emit,
@@ -116,6 +119,7 @@ export const startRelayServer = (config: RelayServerConfig): RelayServer => {
     listening,
     setRoute: (next) => {
       route = next;
+      picker.set(next);
     },
     drain,
     closeSessions,

@@ -191,7 +191,7 @@ export const FLAGS: ReadonlyArray<Flag> = [
     name: "failback",
     into: "failback",
     ...text("mode"),
-    help: "when new clients go back to a recovered primary: immediate, delay:DURATION (once it has stayed up that long) or manual (on SIGUSR2)",
+    help: "when new clients go back to a recovered primary: immediate, delay:DURATION (once it has stayed up that long), ramp:DURATION (a share of new clients growing from 0 to 100 % over that long) or manual (on SIGUSR2)",
     defaultText: "immediate",
   },
   {

@@ -51,7 +51,7 @@ const NonEmptyString: t.Type<string, string, unknown> = new t.Type<string, strin
   (s) => s,
 );
 
-/** "immediate", "delay:DURATION" or "manual". */
+/** "immediate", "delay:DURATION", "ramp:DURATION" or "manual". */
 const Failback = new t.Type<FailbackMode, string, unknown>(
   "Failback",
   (u): u is FailbackMode => typeof u === "object" && u !== null && "kind" in u,
@@ -65,7 +65,12 @@ const Failback = new t.Type<FailbackMode, string, unknown>(
             (mode) => t.success(mode),
           ),
         ),
-  (mode) => (mode.kind === "delay" ? `delay:${mode.holdMs}ms` : mode.kind),
+  (mode) =>
+    mode.kind === "delay"
+      ? `delay:${mode.holdMs}ms`
+      : mode.kind === "ramp"
+        ? `ramp:${mode.durationMs}ms`
+        : mode.kind,
 );
 
 /** Codecs for what only the command line has; every other flag fills a library option. */

@@ -401,7 +401,7 @@ test("-rise and -fall take integers >= 1 and fill the library's rise and fall", 
   );
 });
 
-test("-failback takes immediate, delay:DURATION or manual", async (t) => {
+test("-failback takes immediate, delay:DURATION, ramp:DURATION or manual", async (t) => {
   const modeOf = async (value: string) => {
     const parsed = await parseCommandLine([`-failback=${value}`, ":3306", "db1:3306"]);
     return E.isLeft(parsed)
@@ -413,9 +413,22 @@ test("-failback takes immediate, delay:DURATION or manual", async (t) => {
   t.deepEqual(await modeOf("immediate"), { kind: "immediate" });
   t.deepEqual(await modeOf("delay:30s"), { kind: "delay", holdMs: 30_000 });
   t.deepEqual(await modeOf("manual"), { kind: "manual" });
+  t.deepEqual(await modeOf("ramp:60s"), { kind: "ramp", durationMs: 60_000 });
   t.is(
-    await modeOf("ramp:60s"),
-    'invalid value "ramp:60s" for flag -failback: expected immediate, delay:DURATION or manual',
+    await modeOf("slowly"),
+    'invalid value "slowly" for flag -failback: expected immediate, delay:DURATION, ramp:DURATION or manual',
+  );
+  t.is(
+    await modeOf("ramp:-1s"),
+    'invalid value "ramp:-1s" for flag -failback: the ramp\'s duration must be above zero',
+  );
+  t.is(
+    await modeOf("ramp:0"),
+    'invalid value "ramp:0" for flag -failback: the ramp\'s duration must be above zero',
+  );
+  t.is(
+    await modeOf("ramp:abc"),
+    'invalid value "ramp:abc" for flag -failback: invalid duration "abc"',
   );
   t.is(
     await modeOf("delay:-1s"),

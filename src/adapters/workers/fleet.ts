@@ -2,7 +2,7 @@ import cluster, { type Worker } from "node:cluster";
 import { fileURLToPath } from "node:url";
 import type { BoundAddress, DataPlane, StartDataPlane } from "../../domain/data-plane.js";
 import type { HealthEvent } from "../../domain/health.js";
-import type { Route } from "../../domain/route.js";
+import { type Route, shareOf } from "../../domain/route.js";
 import { setLongTimeout } from "../long-timeout.js";
 import { type PrimaryMessage, isWorkerMessage } from "./messages.js";
 
@@ -49,6 +49,7 @@ export const workerFleet =
     const routeMessage = (): PrimaryMessage => ({
       kind: "route",
       backends: route.map((b) => b.index),
+      share: shareOf(route),
     });
     const post = (worker: Worker, message: PrimaryMessage): void => {
       // A worker may be exiting while we write to it: its 'exit' is handled below, not here.

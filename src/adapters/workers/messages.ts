@@ -16,8 +16,8 @@ export type WorkerMessage =
 
 /** What the primary tells a worker. */
 export type PrimaryMessage =
-  /** The route as backend indices, in order. */
-  | { readonly kind: "route"; readonly backends: ReadonlyArray<number> }
+  /** The route as backend indices, in order, and the share of new clients its first takes. */
+  | { readonly kind: "route"; readonly backends: ReadonlyArray<number>; readonly share: number }
   | { readonly kind: "drain"; readonly timeoutMs: number }
   /** Close every relayed connection to this backend (by index). */
   | { readonly kind: "close-sessions"; readonly backend: number };

@@ -2,7 +2,7 @@ import type { HealthEvent } from "../../domain/health.js";
 import type { LogLevelName, Logger } from "../../domain/logger.js";
 import { backendsOf } from "../../domain/backend.js";
 import type { RunOptions } from "../../cli/run-options.js";
-import type { Route } from "../../domain/route.js";
+import { type Route, shareOf, withShare } from "../../domain/route.js";
 import type { CpuProfile } from "../cpu-profile.js";
 import { startRelayServer } from "../relay-server.js";
 import { type WorkerMessage, isPrimaryMessage } from "./messages.js";
@@ -43,8 +43,14 @@ export const runWorker = (options: RunOptions, profile: CpuProfile | null): void
     // Don't wait for the primary's verdict to stop using a backend this worker saw fail. A dial
     // that failed for a local reason (out of descriptors) is "refused-locally": no backend's fault.
     // With -fall above 1 one failure is not enough: the primary's route decides.
+    // A ramp's share belongs to its first backend: without it, the rest take every client.
     if (event.type === "connect-failed" && options.fall <= 1)
-      useRoute(route.filter((b) => b.index !== event.backend));
+      useRoute(
+        withShare(
+          route.filter((b) => b.index !== event.backend),
+          route[0]?.index === event.backend ? 1 : shareOf(route),
+        ),
+      );
     send({ kind: "events", events: [event] });
   };
 
@@ -71,7 +77,12 @@ export const runWorker = (options: RunOptions, profile: CpuProfile | null): void
   process.on("message", (message: unknown) => {
     if (!isPrimaryMessage(message)) return;
     if (message.kind === "route") {
-      useRoute(message.backends.flatMap((index) => backends[index] ?? []));
+      useRoute(
+        withShare(
+          message.backends.flatMap((index) => backends[index] ?? []),
+          message.share,
+        ),
+      );
       return;
     }
     if (message.kind === "close-sessions") {

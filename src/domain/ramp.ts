@@ -1,0 +1,92 @@
+import type { HealthState } from "./health.js";
+import { type Route, firstHealthyRoute, withShare } from "./route.js";
+
+/**
+ * Gradual failback: a backend that comes back ahead of the one in use takes a share of new
+ * clients that grows linearly from 0 to all of them over the ramp's duration.
+ */
+export interface Ramp {
+  /** Index of the backend ramping up: the route's first backend while the ramp lasts. */
+  readonly backend: number;
+  /** When it started (ms on the stream's clock), at share 0. */
+  readonly since: number;
+  /** The backend's up period the ramp is for: a new one (it went down and up) starts over. */
+  readonly upSince: number | null;
+}
+
+/** The share changes at most this often, so a short ramp does not flood the route stream. */
+export const MIN_RAMP_STEP_MS = 100;
+
+/**
+ * How often the share grows: 1 % of the ramp, but no more often than every MIN_RAMP_STEP_MS.
+ * So a ramp has at most 100 steps and the route changes at most 10 times a second.
+ */
+export const rampStepMs = (durationMs: number): number =>
+  Math.max(Math.ceil(durationMs / 100), MIN_RAMP_STEP_MS);
+
+/**
+ * The share of new clients the ramping backend takes `elapsedMs` into a ramp: a step function
+ * that rises by one step's worth at each step, and is 1 from `durationMs` on.
+ */
+export const rampShare = (elapsedMs: number, durationMs: number): number => {
+  if (elapsedMs >= durationMs) return 1;
+  if (elapsedMs <= 0) return 0;
+  const step = rampStepMs(durationMs);
+  return (Math.floor(elapsedMs / step) * step) / durationMs;
+};
+
+/** When the share next changes (ms on the stream's clock), or null once the ramp is over. */
+export const nextRampStepAt = (ramp: Ramp, now: number, durationMs: number): number | null => {
+  const elapsed = now - ramp.since;
+  if (elapsed >= durationMs) return null;
+  const step = rampStepMs(durationMs);
+  const next = elapsed < 0 ? 0 : (Math.floor(elapsed / step) + 1) * step;
+  return ramp.since + Math.min(next, durationMs);
+};
+
+/** Index of the first healthy backend in list order, or null if none is up. */
+export const leadOf = (state: HealthState): number | null =>
+  state.backends.find((b) => b.up)?.backend.index ?? null;
+
+/**
+ * The ramp after a health state, given the one before and the lead (first healthy backend) of
+ * the previous state. A ramp starts when the lead moves to a backend earlier in the list than
+ * the previous lead (one came back); it goes on while that backend stays the lead; it ends when
+ * it is over, when that backend goes down, or when no other backend is up (then the ramping one
+ * takes every client at once: refusing them would help nobody). Nothing ramps at start
+ * (`previousLead` null): backends up from the start take their full share at once.
+ */
+export const stepRamp = (
+  ramp: Ramp | null,
+  previousLead: number | null,
+  state: HealthState,
+  now: number,
+  durationMs: number,
+): Ramp | null => {
+  const lead = state.backends.find((b) => b.up);
+  if (lead === undefined) return null;
+  const { index } = lead.backend;
+  const othersUp = state.backends.some((b) => b.up && b !== lead);
+  if (!othersUp) return null;
+  const fresh: Ramp = { backend: index, since: now, upSince: lead.upSince };
+  if (ramp !== null && ramp.backend === index) {
+    if (ramp.upSince !== lead.upSince) return fresh;
+    return now - ramp.since < durationMs ? ramp : null;
+  }
+  return previousLead !== null && index < previousLead ? fresh : null;
+};
+
+/**
+ * Healthy backends in list order; while `ramp` runs, the first of them (the ramping backend)
+ * takes only the ramp's share of new clients at `now`.
+ */
+export const rampRoute = (
+  state: HealthState,
+  ramp: Ramp | null,
+  now: number,
+  durationMs: number,
+): Route => {
+  const healthy = firstHealthyRoute(state);
+  if (ramp === null || healthy[0]?.index !== ramp.backend) return healthy;
+  return withShare(healthy, rampShare(now - ramp.since, durationMs));
+};
