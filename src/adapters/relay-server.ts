@@ -1,5 +1,5 @@
 import type { AddressInfo, Server, Socket } from "node:net";
-import { type Address, formatAddress } from "../domain/backend.js";
+import { type Address, type Backend, formatAddress } from "../domain/backend.js";
 import type { DataPlane } from "../domain/data-plane.js";
 import { formatDuration } from "../domain/duration.js";
 import type { HealthEvent } from "../domain/health.js";
@@ -38,8 +38,11 @@ export interface RelayServer extends DataPlane {
 export const startRelayServer = (config: RelayServerConfig): RelayServer => {
   const { logger } = config;
   let route: Route = [];
-  // Each client's order of backends: a ramp's share of them try its first backend first.
+  // Each client's order of backends, picked once as it is accepted: a ramp's share of clients
+  // try its first backend first. A later dial for a client (after a failed one) reads the last
+  // pick: the same backends, in one order or the other, and no credit spent on it.
   const picker = new SharePicker();
+  let order: ReadonlyArray<Backend> = route;
   // Clients from accept until their relay is over: what a graceful shutdown waits for.
   const live = new Set<Socket>();
   let onIdle: (() => void) | null = null;
@@ -50,7 +53,7 @@ export const startRelayServer = (config: RelayServerConfig): RelayServer => {
   );
   const localFailures = new LocalFailureLog(logger);
   const context: RelayContext = {
-    currentRoute: () => picker.next(),
+    currentRoute: () => order,
     connectTimeoutMs: config.connectTimeoutMs,
     hedgeMs: config.hedgeMs,
     emit: tally.emit,
@@ -64,6 +67,7 @@ export const startRelayServer = (config: RelayServerConfig): RelayServer => {
   };
   const onClient = (socket: Socket): void => {
     live.add(socket);
+    order = picker.next();
     relayClient(socket, context);
   };
 
@@ -120,6 +124,7 @@ export const startRelayServer = (config: RelayServerConfig): RelayServer => {
     setRoute: (next) => {
       route = next;
       picker.set(next);
+      order = next;
     },
     drain,
     closeSessions,
