@@ -48,17 +48,37 @@ export const nextRampStepAt = (ramp: Ramp, now: number, durationMs: number): num
 export const leadOf = (state: HealthState): number | null =>
   state.backends.find((b) => b.up)?.backend.index ?? null;
 
+/** What gradual failback remembers from one health state to the next. */
+export interface RampState {
+  /** The first healthy backend of the last health state; null if none was up (or at start). */
+  readonly lead: number | null;
+  readonly ramp: Ramp | null;
+  /**
+   * By index: whether it has been marked down since start. Only such a backend ramps when it
+   * comes back; one that was waiting for its first check at start (a deciding check) comes up
+   * at full share, as backends up from the start do.
+   */
+  readonly wentDown: ReadonlyArray<boolean>;
+}
+
+export const RAMP_START: RampState = { lead: null, ramp: null, wentDown: [] };
+
+/** `wentDown` with the backends down in `state` added (the same array when none is new). */
+const noteDown = (wentDown: ReadonlyArray<boolean>, state: HealthState): ReadonlyArray<boolean> =>
+  state.backends.every((b) => b.status.kind !== "down" || wentDown[b.backend.index] === true)
+    ? wentDown
+    : state.backends.map((b) => wentDown[b.backend.index] === true || b.status.kind === "down");
+
 /**
- * The ramp after a health state, given the one before and the lead (first healthy backend) of
- * the previous state. A ramp starts when the lead moves to a backend earlier in the list than
- * the previous lead (one came back); it goes on while that backend stays the lead; it ends when
- * it is over, when that backend goes down, or when no other backend is up (then the ramping one
- * takes every client at once: refusing them would help nobody). Nothing ramps at start
- * (`previousLead` null): backends up from the start take their full share at once.
+ * The ramp after a health state. One starts when the lead moves to a backend earlier in the
+ * list than the previous lead (it came back after being down); it goes on while that backend
+ * stays the lead; it ends when it is over, when that backend goes down, or when no other backend
+ * is up (then the ramping one takes every client at once: refusing them would help nobody).
+ * Nothing ramps at start: backends up from the start take their full share at once.
  */
-export const stepRamp = (
-  ramp: Ramp | null,
-  previousLead: number | null,
+const nextRamp = (
+  previous: RampState,
+  wentDown: ReadonlyArray<boolean>,
   state: HealthState,
   now: number,
   durationMs: number,
@@ -69,11 +89,27 @@ export const stepRamp = (
   const othersUp = state.backends.some((b) => b.up && b !== lead);
   if (!othersUp) return null;
   const fresh: Ramp = { backend: index, since: now, upSince: lead.upSince };
+  const { ramp, lead: previousLead } = previous;
   if (ramp !== null && ramp.backend === index) {
     if (ramp.upSince !== lead.upSince) return fresh;
     return now - ramp.since < durationMs ? ramp : null;
   }
-  return previousLead !== null && index < previousLead ? fresh : null;
+  return previousLead !== null && index < previousLead && wentDown[index] === true ? fresh : null;
+};
+
+/** What gradual failback makes of a health state seen at `now`. */
+export const stepRamp = (
+  previous: RampState,
+  state: HealthState,
+  now: number,
+  durationMs: number,
+): RampState => {
+  const wentDown = noteDown(previous.wentDown, state);
+  return {
+    lead: leadOf(state),
+    ramp: nextRamp(previous, wentDown, state, now, durationMs),
+    wentDown,
+  };
 };
 
 /**

@@ -1,15 +1,14 @@
 import { EMPTY, defer, distinctUntilChanged, expand, map, of, scan, switchMap } from "rxjs";
 import type { HealthState } from "../domain/health.js";
-import { type Ramp, leadOf, nextRampStepAt, rampRoute, stepRamp } from "../domain/ramp.js";
+import { RAMP_START, type RampState, nextRampStepAt, rampRoute, stepRamp } from "../domain/ramp.js";
 import type { RoutePolicy } from "../domain/route-policy.js";
 import { sameRoute } from "../domain/route.js";
 import { longTimer } from "./long-timer.js";
 
 interface RampStep {
   readonly state: HealthState;
-  readonly lead: number | null;
-  readonly ramp: Ramp | null;
-  /** When this state was seen. */
+  readonly ramp: RampState;
+  /** When the state was seen. */
   readonly at: number;
 }
 
@@ -17,8 +16,8 @@ interface RampStep {
  * Gradual failback: a backend that comes back ahead of the one in use takes a share of new
  * clients that grows from 0 to all of them over `durationMs` (the others try it last), in
  * steps of 1 % of the ramp but at most one route every 100 ms (see `rampStepMs`). It going down
- * ends its ramp; it coming back starts one again at 0. Backends up at start, or a backend
- * that comes back while no other is up, take their full share at once.
+ * ends its ramp; it coming back starts one again at 0. Backends up at start (or up at their
+ * first check), or a backend that comes back while no other is up, take their full share at once.
  * Timed on the context's scheduler: one timer per step of the ramp, none per client.
  */
 export const rampFailback =
@@ -28,17 +27,11 @@ export const rampFailback =
       health$.pipe(
         scan<HealthState, RampStep, null>((previous, state) => {
           const at = scheduler.now();
-          const ramp = stepRamp(
-            previous?.ramp ?? null,
-            previous?.lead ?? null,
-            state,
-            at,
-            durationMs,
-          );
-          return { state, lead: leadOf(state), ramp, at };
+          const ramp = stepRamp(previous?.ramp ?? RAMP_START, state, at, durationMs);
+          return { state, ramp, at };
         }, null),
         // A new health state cancels the steps of the last one and schedules its own.
-        switchMap(({ state, ramp, at }) => {
+        switchMap(({ state, ramp: { ramp }, at }) => {
           if (ramp === null) return of(rampRoute(state, null, at, durationMs));
           return of(at).pipe(
             // Each step is due at its own time from the ramp's start (a late timer makes the

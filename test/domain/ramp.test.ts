@@ -1,6 +1,9 @@
 import test from "ava";
-import { initialHealth, reduceHealth } from "../../src/domain/health.js";
+import { backendsOf } from "../../src/domain/backend.js";
+import { type HealthState, initialHealth } from "../../src/domain/health.js";
 import {
+  RAMP_START,
+  type RampState,
   nextRampStepAt,
   rampRoute,
   rampShare,
@@ -8,7 +11,7 @@ import {
   stepRamp,
 } from "../../src/domain/ramp.js";
 import { shareOf } from "../../src/domain/route.js";
-import { backends } from "../helpers/marbles.js";
+import { after, backends } from "../helpers/marbles.js";
 
 test("a ramp steps by 1 % of its duration, but at most every 100 ms", (t) => {
   t.is(rampStepMs(60_000), 600);
@@ -48,32 +51,60 @@ test("the next step is at the next multiple of the step, the last at the ramp's 
 });
 
 const allUp = initialHealth(backends);
-const aDown = reduceHealth(allUp, { type: "probe-failed", backend: 0, reason: "x", at: 1 });
-const aBack = reduceHealth(aDown, { type: "probe-ok", backend: 0, at: 2 });
+const aDown = after(allUp, { type: "probe-failed", backend: 0, reason: "x", at: 1 });
+const aBack = after(aDown, { type: "probe-ok", backend: 0, at: 2 });
 
-test("a ramp starts when the lead moves to an earlier backend, and not at start", (t) => {
-  t.is(stepRamp(null, null, allUp, 0, 400), null);
-  t.is(stepRamp(null, 0, aDown, 1, 400), null);
-  t.deepEqual(stepRamp(null, 1, aBack, 2, 400), { backend: 0, since: 2, upSince: 2 });
+/** The ramp after `states`, each seen at its index's time in ms. */
+const rampAfter = (durationMs: number, ...states: HealthState[]): RampState =>
+  states.reduce((previous, state, i) => stepRamp(previous, state, i, durationMs), RAMP_START);
+
+test("a ramp starts when the lead moves to an earlier backend back from down, and not at start", (t) => {
+  t.is(rampAfter(400, allUp).ramp, null);
+  t.is(rampAfter(400, allUp, aDown).ramp, null);
+  t.deepEqual(rampAfter(400, allUp, aDown, aBack).ramp, { backend: 0, since: 2, upSince: 2 });
   // Nobody else up: the whole share at once.
-  const onlyA = reduceHealth(
-    reduceHealth(aBack, { type: "probe-failed", backend: 1, reason: "x", at: 3 }),
+  const onlyA = after(
+    aBack,
+    { type: "probe-failed", backend: 1, reason: "x", at: 3 },
     { type: "probe-failed", backend: 2, reason: "x", at: 3 },
   );
-  t.is(stepRamp(null, 1, onlyA, 3, 400), null);
+  t.is(rampAfter(400, allUp, aDown, onlyA).ramp, null);
+});
+
+test("a backend up at its first check (a deciding check at start) takes its full share at once", (t) => {
+  const checked = backendsOf(
+    backends.map((b) => ({ address: b.address, label: b.label })),
+    { check: { kind: "redis" } },
+  );
+  const start = initialHealth(checked);
+  t.false(start.backends[0]?.up);
+  // B answers first, then A: A comes up ahead of B, but it was never down.
+  const bFirst = after(start, { type: "probe-ok", backend: 1, at: 1 });
+  const aNext = after(bFirst, { type: "probe-ok", backend: 0, at: 2 });
+  t.is(rampAfter(400, start, bFirst, aNext).ramp, null);
+  // Its first check failed: it was down, so it ramps when it comes back.
+  const aFailed = after(bFirst, { type: "probe-failed", backend: 0, reason: "x", at: 2 });
+  const aBackLater = after(aFailed, { type: "probe-ok", backend: 0, at: 3 });
+  t.deepEqual(rampAfter(400, start, bFirst, aFailed, aBackLater).ramp, {
+    backend: 0,
+    since: 3,
+    upSince: 3,
+  });
 });
 
 test("a ramp lasts its duration while its backend stays the lead", (t) => {
-  const ramp = { backend: 0, since: 2, upSince: 2 };
-  t.is(stepRamp(ramp, 0, aBack, 300, 400), ramp);
-  t.is(stepRamp(ramp, 0, aBack, 402, 400), null);
-  t.is(stepRamp(ramp, 0, aDown, 300, 400), null);
+  const ramping = rampAfter(400, allUp, aDown, aBack);
+  const ramp = ramping.ramp;
+  t.is(stepRamp(ramping, aBack, 300, 400).ramp, ramp);
+  t.is(stepRamp(ramping, aBack, 402, 400).ramp, null);
+  t.is(stepRamp(ramping, aDown, 300, 400).ramp, null);
   // Down and up again between two looks: a new up period, a new ramp.
-  const again = reduceHealth(
-    reduceHealth(aBack, { type: "probe-failed", backend: 0, reason: "x", at: 200 }),
+  const again = after(
+    aBack,
+    { type: "probe-failed", backend: 0, reason: "x", at: 200 },
     { type: "probe-ok", backend: 0, at: 250 },
   );
-  t.deepEqual(stepRamp(ramp, 0, again, 260, 400), { backend: 0, since: 260, upSince: 250 });
+  t.deepEqual(stepRamp(ramping, again, 260, 400).ramp, { backend: 0, since: 260, upSince: 250 });
 });
 
 test("the route during a ramp is the healthy one with the ramping backend's share", (t) => {

@@ -1,5 +1,6 @@
 import test from "ava";
 import { map } from "rxjs";
+import { backendsOf } from "../../src/domain/backend.js";
 import { type HealthState, initialHealth } from "../../src/domain/health.js";
 import { type Route, shareOf } from "../../src/domain/route.js";
 import { rampFailback } from "../../src/streams/ramp-failback.js";
@@ -104,6 +105,24 @@ test("no ramp at start: every backend up at once takes its full share", (t) => {
       u: "ABC",
       d: "AC",
     });
+  });
+});
+
+test("no ramp at start with deciding checks: a primary whose first check passes late takes all at once", (t) => {
+  testScheduler(t).run(({ hot, expectObservable }) => {
+    const checked = backendsOf(
+      backends.map((b) => ({ address: b.address, label: b.label })),
+      { check: { kind: "redis" } },
+    );
+    const start = initialHealth(checked);
+    const bFirst = back(start, 1, 1);
+    const thenA = back(bFirst, 0, 3);
+    const thenC = back(thenA, 2, 4);
+    const health$ = hot("sb-ac", { s: start, b: bFirst, a: thenA, c: thenC });
+    expectObservable(rampFailback(400)(health$, policyContext).pipe(shares), "^ 1s !").toBe(
+      "sb-ac",
+      { s: "", b: "B", a: "AB", c: "ABC" },
+    );
   });
 });
 
