@@ -104,7 +104,7 @@ for (const workers of [1, 2]) {
     });
     if (workers > 1) await run.line(/Worker \d+ ready/, workers);
     const port = await listeningPort(run);
-    await run.line(/marked down/);
+    await run.line(/is down: /);
     primary = await startBackend(undefined, closed);
     await run.line(/Backend is back/);
     // The ramp starts at 0 % (10 % after 100 ms): the next client still goes to the standby.
