@@ -35,14 +35,17 @@ export const rampFailback =
           if (ramp === null) return of(rampRoute(state, null, at, durationMs));
           return of(at).pipe(
             // Each step is due at its own time from the ramp's start (a late timer makes the
-            // next wait shorter), and takes that step's share.
-            expand((stepAt) => {
-              const next = nextRampStepAt(ramp, stepAt, durationMs);
+            // next wait shorter). The share is read off the clock, as for a health state, so the
+            // two never disagree: a timer that fires a little early just waits the rest.
+            expand((now) => {
+              const next = nextRampStepAt(ramp, now, durationMs);
               return next === null
                 ? EMPTY
-                : longTimer(next - scheduler.now(), undefined, scheduler).pipe(map(() => next));
+                : longTimer(next - scheduler.now(), undefined, scheduler).pipe(
+                    map(() => scheduler.now()),
+                  );
             }),
-            map((stepAt) => rampRoute(state, ramp, stepAt, durationMs)),
+            map((now) => rampRoute(state, ramp, now, durationMs)),
           );
         }),
         distinctUntilChanged(sameRoute),
