@@ -8,7 +8,7 @@ import * as E from "fp-ts/lib/Either.js";
 import { pipe } from "fp-ts/lib/function.js";
 import * as t from "io-ts";
 import { type FailbackMode, IMMEDIATE, parseFailback } from "../domain/failback.js";
-import { PositiveInteger, describe } from "../domain/option-codecs.js";
+import { NonEmptyText, PositiveInteger, describe } from "../domain/option-codecs.js";
 import {
   type ProxySettings,
   decodeProxySettings,
@@ -41,16 +41,6 @@ export interface AddressTexts {
   readonly backends: ReadonlyArray<string>;
 }
 
-const NonEmptyString: t.Type<string, string, unknown> = new t.Type<string, string, unknown>(
-  "NonEmptyString",
-  (u): u is string => typeof u === "string" && u !== "",
-  (u, c) =>
-    NonEmptyString.is(u)
-      ? t.success(u)
-      : t.failure(u, c, `expected a non-empty string, got ${describe(u)}`),
-  (s) => s,
-);
-
 /** "immediate", "delay:DURATION", "ramp:DURATION" or "manual". */
 const Failback = new t.Type<FailbackMode, string, unknown>(
   "Failback",
@@ -78,7 +68,7 @@ export const cliOptionCodecs = {
   debug: t.boolean,
   quiet: t.boolean,
   syslog: t.boolean,
-  syslogSocket: NonEmptyString,
+  syslogSocket: NonEmptyText,
   logfile: t.string,
   cpuprofile: t.string,
   checkPasswordFile: t.string,

@@ -2,11 +2,11 @@ import { type ChildProcess, type SpawnOptions, execFile, spawn } from "node:chil
 import { once } from "node:events";
 import { rmSync } from "node:fs";
 import { access, cp, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
-import { type AddressInfo, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { type Connection, createConnection } from "mysql2/promise";
+import { refusedPort } from "./net.js";
 
 const run = promisify(execFile);
 
@@ -50,16 +50,6 @@ const requireBinary = async (path: string): Promise<void> => {
   } catch {
     throw new Error(`${path} is missing: install the Debian package mariadb-server`);
   }
-};
-
-/** A port that was free a moment ago (the server may still lose a race for it: retried). */
-const freePort = async (): Promise<number> => {
-  const server = createServer();
-  server.listen({ host: "127.0.0.1", port: 0 });
-  await once(server, "listening");
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 };
 
 const stopProcess = async (child: ChildProcess): Promise<void> => {
@@ -190,9 +180,9 @@ export const startMariaDb = async (
   const dir = await ownedTempDir(TEMP_PREFIX);
   try {
     await cp(await template(), join(dir, "data"), { recursive: true });
-    let spawned = await spawnServer(dir, await freePort(), extraArgs);
+    let spawned = await spawnServer(dir, await refusedPort(), extraArgs);
     // Another process may take the free port before the server binds it: one more try.
-    if ("inUse" in spawned) spawned = await spawnServer(dir, await freePort(), extraArgs);
+    if ("inUse" in spawned) spawned = await spawnServer(dir, await refusedPort(), extraArgs);
     if ("inUse" in spawned) throw new Error("mariadbd found no free port twice");
     const { child, port, log } = spawned;
     // A process that exits without stopping it (a failed hook) still takes it down and cleans up.

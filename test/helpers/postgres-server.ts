@@ -7,10 +7,10 @@
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { once } from "node:events";
 import { access, chown, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
-import { type AddressInfo, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
+import { refusedPort } from "./net.js";
 
 const BIN_ROOT = "/usr/lib/postgresql";
 const START_BOUND_MS = 20_000;
@@ -95,16 +95,6 @@ const runAs = (
     ),
   );
 
-/** A port that was free a moment ago (bind 0, close). */
-const freePort = async (): Promise<number> => {
-  const server = createServer();
-  server.listen({ host: "127.0.0.1", port: 0 });
-  await once(server, "listening");
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-};
-
 export interface PostgresServer {
   readonly port: number;
   /** "127.0.0.1:port", as a backend. */
@@ -164,7 +154,7 @@ const startServer = async (
   attempt = 1,
 ): Promise<PostgresServer> => {
   const postgres = await postgresBin("postgres");
-  const chosen = port ?? (await freePort());
+  const chosen = port ?? (await refusedPort());
   // setpriv execs postgres as the postgres user (same PID), which gets SIGINT (a fast shutdown)
   // should this test process die without stopping it.
   const child = spawn(
