@@ -6,6 +6,7 @@ import { formatDuration } from "../../domain/duration.js";
 import { judgeMysqlAnswer } from "../../domain/mysql-greeting.js";
 import type { Probe, ProbeResult } from "../../domain/probe.js";
 import { exchange } from "./exchange.js";
+import { MAX_TIMER_DELAY_MS } from "../../domain/timer-limit.js";
 
 /** Who the plain check says it is when no user is set; an account without password keeps logs quiet. */
 export const DEFAULT_CHECK_USER = "tcp-fallback";
@@ -73,7 +74,7 @@ const reasonOf = (error: unknown): string =>
 
 /** QUIT politely, but never leave the socket open past `boundMs` if the server does not close. */
 const quit = (connection: Connection, boundMs: number): void => {
-  const force = setTimeout(() => connection.destroy(), boundMs);
+  const force = setTimeout(() => connection.destroy(), Math.min(boundMs, MAX_TIMER_DELAY_MS));
   force.unref();
   connection.end(() => {
     clearTimeout(force);
@@ -106,7 +107,8 @@ const askReadOnly = (address: Address, settings: CheckSettings): Observable<Prob
           { ok: false, reason: `no answer within ${formatDuration(settings.timeoutMs)}` },
           false,
         ),
-      settings.timeoutMs,
+      // A Node timer holds at most 2^31-1 ms (24.8 days); a longer bound would fire at once.
+      Math.min(settings.timeoutMs, MAX_TIMER_DELAY_MS),
     );
     // Loaded on first use, so a proxy that never checks a database never loads the driver.
     import("mysql2").then((mysql) => {
@@ -117,7 +119,7 @@ const askReadOnly = (address: Address, settings: CheckSettings): Observable<Prob
         user: settings.user,
         password: settings.password,
         database: settings.database,
-        connectTimeout: settings.timeoutMs,
+        connectTimeout: Math.min(settings.timeoutMs, MAX_TIMER_DELAY_MS),
       });
       // Fatal errors with no command waiting arrive here; afterwards they are ignored.
       connection.on("error", fail);
