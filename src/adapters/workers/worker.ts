@@ -1,6 +1,7 @@
 import type { HealthEvent } from "../../domain/health.js";
 import type { LogLevelName, Logger } from "../../domain/logger.js";
 import { backendsOf } from "../../domain/backend.js";
+import { checkDecides } from "../../domain/check.js";
 import type { RunOptions } from "../../cli/run-options.js";
 import { type Route, shareOf, withShare } from "../../domain/route.js";
 import type { CpuProfile } from "../cpu-profile.js";
@@ -35,8 +36,9 @@ const ipcLogger = (debugEnabled: boolean): Logger => {
  */
 export const runWorker = (options: RunOptions, profile: CpuProfile | null): void => {
   const backends = backendsOf(options.backends, options);
-  // Until the primary's first route arrives: every backend, as a single process starts.
-  let route: Route = backends;
+  // Until the primary's first route arrives: the backends a single process starts with (none
+  // whose check decides: it takes clients only once its first check has passed).
+  let route: Route = backends.filter((b) => !checkDecides(b.check));
   let stopping = false;
   // The relay server already tallies counters per event-loop turn: each event goes on as it comes.
   const emit = (event: HealthEvent): void => {
