@@ -8,13 +8,18 @@ import { refusedPort } from "./net.js";
 
 export const PROMETHEUS = "prometheus";
 
+/** One series of a query result: `value` for an instant vector, `values` for a range. */
+export interface QuerySeries {
+  readonly metric: Record<string, string>;
+  readonly value?: [number, string];
+  readonly values?: ReadonlyArray<[number, string]>;
+}
+
 export interface PrometheusServer {
   readonly port: number;
   readonly pid: number;
-  /** An instant query's result vector (the query API's data.result). */
-  query(
-    expr: string,
-  ): Promise<ReadonlyArray<{ metric: Record<string, string>; value: [number, string] }>>;
+  /** An instant query's result (the query API's data.result): a vector, or a matrix for a range. */
+  query(expr: string): Promise<ReadonlyArray<QuerySeries>>;
   /** SIGTERM, SIGKILL if it lingers, then removes its directory. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -101,7 +106,7 @@ const startOn = async (port: number, target: string): Promise<PrometheusServer> 
     const body = (await response.json()) as {
       status: string;
       error?: string;
-      data?: { result: Array<{ metric: Record<string, string>; value: [number, string] }> };
+      data?: { result: QuerySeries[] };
     };
     if (body.status !== "success") throw new Error(`query ${expr}: ${body.error ?? "failed"}`);
     return body.data?.result ?? [];
