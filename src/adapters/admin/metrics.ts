@@ -1,0 +1,262 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Observable, Subscription } from "rxjs";
+import type { Backend } from "../../domain/backend.js";
+import { type BackendHealth, type HealthState, downtimeAt } from "../../domain/health.js";
+import type { ProxyEvent } from "../../domain/proxy-event.js";
+import type { Route } from "../../domain/route.js";
+import { version } from "../../version.js";
+import { failureCode } from "./failure-code.js";
+
+/** Serves a request and says true, or says false and leaves it to the next handler. */
+export type AdminHandler = (req: IncomingMessage, res: ServerResponse) => boolean;
+
+/** What a FallbackProxy offers (health$, route$, events$): all the metrics are made from. */
+export interface MetricsSource {
+  readonly health$: Observable<HealthState>;
+  readonly route$: Observable<Route>;
+  readonly events$: Observable<ProxyEvent>;
+}
+
+export interface Metrics {
+  /** Serves GET (and HEAD) /metrics; false for any other path. */
+  readonly handler: AdminHandler;
+  /** Stops listening to the proxy and clears the registry. */
+  stop(): void;
+}
+
+export const METRICS_PREFIX = "tcp_fallback_";
+
+/** Every state a backend can be shown in; drain and maint come from admin actions. */
+export const BACKEND_STATES = ["up", "down", "rising", "falling", "drain", "maint"] as const;
+
+/** A backend's shown state: an admin mode (drain, maint) where one is set, else its health. */
+const stateOf = (b: BackendHealth): string => {
+  const admin = (b as { readonly admin?: unknown }).admin;
+  if (admin === "drain" || admin === "maint") return admin;
+  return (b.status as { readonly kind: string }).kind;
+};
+
+const backendLabels = (backend: Backend): { backend: string; index: string } => ({
+  backend: backend.label,
+  index: String(backend.index),
+});
+
+/**
+ * Prometheus metrics of a proxy on a private registry (prom-client is loaded here, so a proxy
+ * without an admin server never loads it).
+ *
+ * Counters kept by the health state (connections, bytes, accepted, refused, downtime) are
+ * gauges named `_total`, set from the latest state at scrape time: the state is the one count,
+ * and a prom-client Counter cannot be set. Prometheus' rate() and increase() work on them the
+ * same. Counters of events (state changes, connect errors, check failures, failovers) are
+ * Counters fed by the streams.
+ *
+ * No check duration histogram: the probe results' latency does not reach events$.
+ */
+export const createMetrics = async (source: MetricsSource): Promise<Metrics> => {
+  const prom = await import("prom-client");
+  const registry = new prom.Registry();
+  const registers = [registry];
+  const name = (suffix: string): string => METRICS_PREFIX + suffix;
+  const perBackend = ["backend", "index"] as const;
+
+  let health: HealthState | null = null;
+  let primary: Backend | null = null;
+  let lastLead: Backend | null = null;
+  let routeBackends: ReadonlyArray<Backend> = [];
+
+  /** Sets a gauge per backend from the latest state when scraped. */
+  const backendGauge = (
+    suffix: string,
+    help: string,
+    value: (b: BackendHealth, now: number) => number,
+  ): void => {
+    new prom.Gauge({
+      name: name(suffix),
+      help,
+      labelNames: perBackend,
+      registers,
+      collect() {
+        this.reset();
+        const now = Date.now();
+        for (const b of health?.backends ?? []) this.set(backendLabels(b.backend), value(b, now));
+      },
+    });
+  };
+  const totalsGauge = (
+    suffix: string,
+    help: string,
+    value: (state: HealthState) => number,
+  ): void => {
+    new prom.Gauge({
+      name: name(suffix),
+      help,
+      registers,
+      collect() {
+        this.set(health === null ? 0 : value(health));
+      },
+    });
+  };
+
+  backendGauge("up", "Whether the backend takes new clients (1) or not (0).", (b) =>
+    b.up ? 1 : 0,
+  );
+  new prom.Gauge({
+    name: name("state"),
+    help: "The backend's state: 1 for the state it is in, 0 for the others.",
+    labelNames: [...perBackend, "state"] as const,
+    registers,
+    collect() {
+      this.reset();
+      for (const b of health?.backends ?? []) {
+        const current = stateOf(b);
+        for (const state of BACKEND_STATES)
+          this.set({ ...backendLabels(b.backend), state }, state === current ? 1 : 0);
+      }
+    },
+  });
+  backendGauge(
+    "connections_total",
+    "Client connections relayed to the backend (counter, set from the proxy's count).",
+    (b) => b.requests,
+  );
+  backendGauge(
+    "connections_active",
+    "Client connections open to the backend now.",
+    (b) => b.active,
+  );
+  backendGauge(
+    "received_bytes_total",
+    "Bytes received from clients and sent on to the backend (counter).",
+    (b) => b.bytesIn,
+  );
+  backendGauge(
+    "sent_bytes_total",
+    "Bytes received from the backend and sent back to clients (counter).",
+    (b) => b.bytesOut,
+  );
+  backendGauge(
+    "downtime_seconds_total",
+    "Time the backend has been down, the outage in progress included (counter).",
+    (b, now) => downtimeAt(b, now) / 1000,
+  );
+  totalsGauge("clients_accepted_total", "Clients accepted (counter).", (s) => s.totals.accepted);
+  totalsGauge(
+    "clients_refused_total",
+    "Clients closed because no backend could take them (counter).",
+    (s) => s.totals.refused,
+  );
+  totalsGauge("clients_active", "Clients connected now.", (s) => s.totals.active);
+  new prom.Gauge({
+    name: name("route_primary"),
+    help: "1 for the backend new clients go to now, 0 for the others.",
+    labelNames: perBackend,
+    registers,
+    collect() {
+      this.reset();
+      for (const b of health?.backends ?? [])
+        this.set(backendLabels(b.backend), primary?.index === b.backend.index ? 1 : 0);
+    },
+  });
+  new prom.Gauge({
+    name: name("route_backends"),
+    help: "Backends in the route new clients try, in order.",
+    registers,
+    collect() {
+      this.set(routeBackends.length);
+    },
+  });
+  new prom.Gauge({
+    name: name("build_info"),
+    help: "The running version (always 1).",
+    labelNames: ["version"] as const,
+    registers,
+  }).set({ version }, 1);
+
+  const stateChanges = new prom.Counter({
+    name: name("state_changes_total"),
+    help: "Times the backend's state changed.",
+    labelNames: perBackend,
+    registers,
+  });
+  const connectErrors = new prom.Counter({
+    name: name("connect_errors_total"),
+    help: "Client connects to the backend that failed, by reason code.",
+    labelNames: [...perBackend, "reason"] as const,
+    registers,
+  });
+  const checkFailures = new prom.Counter({
+    name: name("check_failures_total"),
+    help: "Checks of the backend that failed, by reason code.",
+    labelNames: [...perBackend, "reason"] as const,
+    registers,
+  });
+  const failovers = new prom.Counter({
+    name: name("failovers_total"),
+    help: "Times new clients went to another backend than the last one that took them.",
+    registers,
+  });
+  prom.collectDefaultMetrics({ register: registry, prefix: METRICS_PREFIX });
+
+  const subscriptions: Subscription[] = [];
+  let lastStates: ReadonlyArray<string> = [];
+  subscriptions.push(
+    source.health$.subscribe((state) => {
+      const states = state.backends.map(stateOf);
+      state.backends.forEach((b, i) => {
+        const before = lastStates[i];
+        if (before !== undefined && before !== states[i])
+          stateChanges.inc(backendLabels(b.backend));
+        else if (before === undefined) stateChanges.inc(backendLabels(b.backend), 0);
+      });
+      lastStates = states;
+      health = state;
+    }),
+    source.route$.subscribe((route) => {
+      const first = route[0] ?? null;
+      // A failover is new clients going to another backend than the last one that took them:
+      // the first route is where traffic starts, and an empty route is an outage, not one.
+      if (first !== null) {
+        if (lastLead !== null && first.index !== lastLead.index) failovers.inc();
+        lastLead = first;
+      }
+      primary = first;
+      routeBackends = route;
+    }),
+    source.events$.subscribe((event) => {
+      if (event.type === "connect-failed")
+        connectErrors.inc({ ...backendLabels(event.backend), reason: failureCode(event.reason) });
+      else if (event.type === "probe-failed")
+        checkFailures.inc({ ...backendLabels(event.backend), reason: failureCode(event.reason) });
+    }),
+  );
+
+  const handler: AdminHandler = (req, res) => {
+    const path = (req.url ?? "/").split("?", 1)[0];
+    if (path !== "/metrics") return false;
+    if (req.method !== "GET" && req.method !== "HEAD") {
+      res.writeHead(405, { "content-type": "application/json", allow: "GET, HEAD" });
+      res.end(JSON.stringify({ error: `${req.method ?? "?"} not allowed on /metrics` }) + "\n");
+      return true;
+    }
+    registry.metrics().then(
+      (text) => {
+        res.writeHead(200, { "content-type": registry.contentType });
+        res.end(req.method === "HEAD" ? undefined : text);
+      },
+      (error: unknown) => {
+        res.writeHead(500, { "content-type": "application/json" });
+        res.end(JSON.stringify({ error: String(error) }) + "\n");
+      },
+    );
+    return true;
+  };
+
+  return {
+    handler,
+    stop: () => {
+      for (const subscription of subscriptions) subscription.unsubscribe();
+      registry.clear();
+    },
+  };
+};
