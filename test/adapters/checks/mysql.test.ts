@@ -324,9 +324,10 @@ test("mysqlPrimaryCheck fails at its bound on a server that never answers, and c
   const took = Date.now() - started;
   t.false(result.ok);
   t.true(took >= 390 && took < 2000, `took ${took} ms`);
-  // The server side sees the close, not just the check giving up.
-  await closed(backend.accepted[0] as Socket);
-  t.is(backend.accepted.length, 1);
+  // The server side sees the close, not just the check giving up (under heavy load the driver
+  // has been seen to open a second connection: every one must be closed).
+  t.true(backend.accepted.length >= 1);
+  for (const socket of backend.accepted) await closed(socket);
 });
 
 /** A v10 greeting a driver accepts: native password auth, the 4.1 protocol. */
