@@ -68,6 +68,7 @@ const loadProxy = async (withWorkers: boolean): Promise<Start> => {
     }
     return startFallbackProxy({
       ...options,
+      failback$,
       route: failbackPolicy(options.failback, failback$),
       logger,
       scheduler: asyncScheduler,

@@ -26,6 +26,7 @@ import { guardedPolicy } from "./streams/guarded-policy.js";
 import { healthLoop } from "./streams/health-loop.js";
 import type { Probe } from "./domain/probe.js";
 import type { PolicyContext, RoutePolicy } from "./domain/route-policy.js";
+import { withOverride } from "./streams/route-override.js";
 import { statsSnapshots } from "./streams/stats-snapshots.js";
 
 export interface ControlPlaneConfig {
@@ -42,6 +43,8 @@ export interface ControlPlaneConfig {
   readonly probe?: Probe | undefined;
   /** Who the checks that log in log in as. */
   readonly checkCredentials?: CheckCredentials | undefined;
+  /** An operator's route override (a backend index, or null for the policy): see withOverride. */
+  readonly routeOverride$?: Observable<number | null> | undefined;
 }
 
 /** Health, route, events and stats for a set of backends: everything but the sockets. */
@@ -111,7 +114,10 @@ export const startControlPlane = (config: ControlPlaneConfig): ControlPlane => {
   const health = new BehaviorSubject<HealthState>(initialHealth(backends, scheduler.now()));
   const health$ = health.asObservable();
   const context: PolicyContext = { scheduler, backends };
-  const policy = preparedPolicy(config.route, health$, context);
+  // The program's policy is checked as given; the operator's override wraps it after.
+  const prepared = preparedPolicy(config.route, health$, context);
+  const policy =
+    config.routeOverride$ === undefined ? prepared : withOverride(prepared, config.routeOverride$);
 
   subscriptions.add(events.subscribe(eventLog(logger)));
   subscriptions.add(

@@ -1,5 +1,5 @@
 import type { AddressInfo } from "node:net";
-import { type Observable, Subject, filter, map, merge } from "rxjs";
+import { BehaviorSubject, type Observable, Subject, filter, map, merge } from "rxjs";
 import { backendsOf } from "./domain/backend.js";
 import type { StartDataPlane } from "./domain/data-plane.js";
 import type { HealthState } from "./domain/health.js";
@@ -12,6 +12,10 @@ import { logProxyEvent, logStats } from "./adapters/event-log.js";
 import { describeListening, startRelayServer } from "./adapters/relay-server.js";
 import { type ControlPlaneConfig, startControlPlane } from "./control-plane.js";
 import { sessionClosings } from "./streams/session-closings.js";
+import { type AdminHandler, startAdminServer } from "./adapters/admin/admin-server.js";
+import { type Failure, adminStatus } from "./domain/admin-status.js";
+import { formatAddress } from "./domain/backend.js";
+import { version } from "./version.js";
 
 /** Decoded settings plus the pieces that are code, not data (as the control plane takes them). */
 export interface ProxyConfig
@@ -21,6 +25,11 @@ export interface ProxyConfig
     Pick<ControlPlaneConfig, "route" | "logger" | "scheduler" | "probe"> {
   /** Where clients are served: by default a relay server in this process on `listen`. */
   readonly dataPlane?: StartDataPlane | undefined;
+  /**
+   * Manual failback requests, shared with whoever else asks (the CLI's signal): the route
+   * policy should listen to it. The proxy makes its own when not given.
+   */
+  readonly failback$?: Subject<void> | undefined;
 }
 
 export interface FallbackProxy {
@@ -34,6 +43,10 @@ export interface FallbackProxy {
   readonly stats$: Observable<StatsSnapshot>;
   /** Resolves with the bound address; rejects if the listen address cannot be bound. */
   readonly listening: Promise<AddressInfo>;
+  /** The admin HTTP server's bound address; null when it is off. */
+  readonly admin: Promise<AddressInfo> | null;
+  /** Asks for the manual failback (what POST /failback does). */
+  failback(): void;
   /** Counters and health right now. */
   snapshot(): StatsSnapshot;
   /**
@@ -51,7 +64,14 @@ export const startFallbackProxy = (config: ProxyConfig): FallbackProxy => {
   const { logger, scheduler } = config;
   const backends = backendsOf(config.backends, config);
   // First, as it may refuse the route policy before anything starts.
-  const control = startControlPlane({ ...config, backends });
+  const failback$ = config.failback$ ?? new Subject<void>();
+  // The operator's route override (POST /route): a backend index, or null for the policy.
+  const override$ = new BehaviorSubject<number | null>(null);
+  const control = startControlPlane({
+    ...config,
+    backends,
+    routeOverride$: override$,
+  });
   for (const backend of backends) logger.info(`Backend ${backend.label} added`);
   const startDataPlane: StartDataPlane =
     config.dataPlane ??
@@ -92,15 +112,94 @@ export const startFallbackProxy = (config: ProxyConfig): FallbackProxy => {
       dataPlane.closeSessions(order.backend.index);
     }),
   );
+  // The last failure per backend, for GET /status.
+  const failures = new Map<number, Failure>();
+  let currentRoute: Route = [];
+  let latestHealth: HealthState | null = null;
+  routing.add(control.route$.subscribe((route) => (currentRoute = route)));
+  routing.add(control.health$.subscribe((state) => (latestHealth = state)));
+  routing.add(
+    control.events$.subscribe((event) => {
+      if (event.type === "probe-failed" || event.type === "connect-failed")
+        failures.set(event.backend.index, { reason: event.reason, at: event.at });
+    }),
+  );
+  const events$ = merge(control.events$, sessionEvents);
+  const startedAt = scheduler.now();
+  let boundAddress: string | null = null;
+  const requestFailback = (): void => {
+    logger.info("Failback requested by admin");
+    failback$.next();
+  };
+  const adminServer =
+    config.admin === undefined
+      ? null
+      : startAdminServer({
+          address: config.admin.address,
+          token: config.admin.token,
+          handlers: config.admin.handlers as ReadonlyArray<AdminHandler> | undefined,
+          logger,
+          api: {
+            status: () =>
+              adminStatus({
+                version,
+                startedAt,
+                now: scheduler.now(),
+                listen: boundAddress,
+                route: currentRoute,
+                health: latestHealth ?? {
+                  backends: [],
+                  totals: { accepted: 0, refused: 0, active: 0 },
+                },
+                failures,
+              }),
+            events$,
+            backendIndex: (id) => backends.find((b) => b.id === id)?.index,
+            act: (backend, action) =>
+              control.emit({ type: "admin", backend, action, at: scheduler.now() }),
+            closeSessions: (backend) => {
+              const target = backends[backend];
+              if (target !== undefined)
+                logger.info(`Closing connections of backend ${target.label}: by admin`);
+              return dataPlane.closeSessions(backend);
+            },
+            overrideRoute: (backend) => {
+              const target = backend === null ? undefined : backends[backend];
+              logger.info(
+                target === undefined
+                  ? "Route override lifted by admin: the policy decides"
+                  : `Route override by admin: new clients to ${target.label} while it is up`,
+              );
+              override$.next(backend);
+            },
+            failback: requestFailback,
+          },
+        });
+  const adminListening =
+    adminServer === null
+      ? null
+      : adminServer.listening.then((address) => {
+          logger.info(
+            `Admin listening on ${formatAddress({ host: address.address, port: address.port })}`,
+          );
+          return address;
+        });
   const stop = (): void => {
+    void adminServer?.close();
+    override$.complete();
     routing.unsubscribe();
     control.stop();
     sessionEvents.complete();
   };
-  const listening = dataPlane.listening.then((address): AddressInfo => {
-    logger.info(describeListening(address));
-    return address;
-  });
+  // The proxy is listening once its admin server is too: a bad admin address fails the start.
+  const listening = Promise.all([
+    dataPlane.listening.then((address): AddressInfo => {
+      logger.info(describeListening(address));
+      boundAddress = formatAddress({ host: address.address, port: address.port });
+      return address;
+    }),
+    adminListening,
+  ]).then(([address]) => address);
   listening.catch(stop);
 
   let closing: Promise<void> | null = null;
@@ -116,7 +215,9 @@ export const startFallbackProxy = (config: ProxyConfig): FallbackProxy => {
   return {
     health$: control.health$,
     route$: control.route$,
-    events$: merge(control.events$, sessionEvents),
+    events$,
+    admin: adminListening,
+    failback: requestFailback,
     stats$: control.stats$,
     listening,
     snapshot: control.snapshot,

@@ -7,6 +7,7 @@ import { type ControlPlaneOptions, withCodeDefaults } from "./create-control-pla
 import { InvalidOptionsError } from "./domain/option-codecs.js";
 import { decodeProxyOptions } from "./domain/proxy-options.js";
 import { type FallbackProxy, startFallbackProxy } from "./fallback-proxy.js";
+import type { AdminHandler } from "./adapters/admin/admin-server.js";
 
 export { InvalidOptionsError };
 
@@ -29,6 +30,19 @@ export interface FallbackProxyOptions extends ControlPlaneOptions {
    * ("keep", default), closed at once ("close"), or closed that long after ("drain:30s").
    */
   readonly onFailback?: "keep" | "close" | `drain:${string}`;
+  /**
+   * The admin HTTP server (GET /status, GET /events, actions): "127.0.0.1:9400", a port (on
+   * loopback), or `{ address, token, handlers }`. Off loopback a token is required; with one,
+   * every request needs `Authorization: Bearer <token>`. Default: off.
+   */
+  readonly admin?:
+    | string
+    | number
+    | {
+        readonly address: string | number;
+        readonly token?: string;
+        readonly handlers?: ReadonlyArray<AdminHandler>;
+      };
 }
 
 /**
@@ -65,6 +79,16 @@ export type { Logger, LogLevelName } from "./domain/logger.js";
 export { silentLogger } from "./domain/logger.js";
 export { stderrLogger } from "./adapters/log/stderr-logger.js";
 export type { ProxyEvent } from "./domain/proxy-event.js";
+export type { AdminAction, AdminHold } from "./domain/health.js";
+export {
+  type AdminHandler,
+  type AdminServer,
+  type AdminServerOptions,
+  startAdminServer,
+} from "./adapters/admin/admin-server.js";
+export type { AdminApi } from "./adapters/admin/admin-api.js";
+export type { AdminStatus, BackendStatus } from "./domain/admin-status.js";
+export { withOverride } from "./streams/route-override.js";
 export type { Route } from "./domain/route.js";
 export {
   checkRoute,

@@ -29,6 +29,13 @@ export const logProxyEvent = (logger: Logger, event: ProxyEvent): void => {
         `Backend ${event.backend.label} still up (${event.failed}/${event.fall} failures to be marked down)`,
       );
       return;
+    case "backend-admin":
+      logger.info(
+        event.action === "enable"
+          ? `Backend ${event.backend.label} enabled by admin: its checks decide again`
+          : `Backend ${event.backend.label} set to ${event.action} by admin`,
+      );
+      return;
     case "no-backend":
       logger.warn("Failed to connect to any backend");
       return;

@@ -218,5 +218,17 @@ export const FLAGS: ReadonlyArray<Flag> = [
     help: "if a backend's connect is not done after this long, dial the next backend too and use the first to connect (off by default)",
     invalid: "must be positive",
   },
+  {
+    name: "admin",
+    into: "admin",
+    ...text("address"),
+    help: "serve the admin HTTP API (status, events, actions) on this address, e.g. 127.0.0.1:9400 (off by default; off loopback it needs -admin-token-file)",
+  },
+  {
+    name: "admin-token-file",
+    into: "adminTokenFile",
+    ...path,
+    help: "a file holding the token every admin request must carry as Authorization: Bearer (one trailing newline is ignored)",
+  },
   { name: "version", into: "version", help: "print the version and exit" },
 ];

@@ -71,21 +71,27 @@ export const parseCommandLine = async (
   const { decodeRunOptions } = await import("./run-options.js");
   const decoded = decodeRunOptions(scan, addresses);
   if (E.isLeft(decoded)) return usageError(decoded.left);
-  const options = decoded.right;
-  if (options.checkPasswordFile === undefined) return E.right({ kind: "run", ...options });
-  const password = await readPasswordFile(options.checkPasswordFile);
-  if (E.isLeft(password)) return usageError(password.left);
-  return E.right({
-    kind: "run",
-    ...options,
-    checkCredentials: { ...options.checkCredentials, password: password.right },
-  });
+  let options = decoded.right;
+  if (options.checkPasswordFile !== undefined) {
+    const password = await readSecretFile(options.checkPasswordFile, "check-password-file");
+    if (E.isLeft(password)) return usageError(password.left);
+    options = {
+      ...options,
+      checkCredentials: { ...options.checkCredentials, password: password.right },
+    };
+  }
+  if (options.adminTokenFile !== undefined && options.admin !== undefined) {
+    const token = await readSecretFile(options.adminTokenFile, "admin-token-file");
+    if (E.isLeft(token)) return usageError(token.left);
+    options = { ...options, admin: { ...options.admin, token: token.right } };
+  }
+  return E.right({ kind: "run", ...options });
 };
 
-/** The password file's text less one trailing newline, or a one-line reason naming the flag. */
-const readPasswordFile = async (path: string): Promise<E.Either<string, string>> => {
+/** A secret file's text less one trailing newline, or a one-line reason naming the flag. */
+const readSecretFile = async (path: string, flag: string): Promise<E.Either<string, string>> => {
   const refused = (why: string): E.Either<string, never> =>
-    E.left(`invalid value ${JSON.stringify(path)} for flag -check-password-file: ${why}`);
+    E.left(`invalid value ${JSON.stringify(path)} for flag -${flag}: ${why}`);
   try {
     const text = (await readFile(path, "utf8")).replace(/\r?\n$/, "");
     return text === "" ? refused("the file is empty") : E.right(text);

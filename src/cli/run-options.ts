@@ -8,6 +8,7 @@ import * as E from "fp-ts/lib/Either.js";
 import { pipe } from "fp-ts/lib/function.js";
 import * as t from "io-ts";
 import { type FailbackMode, IMMEDIATE, parseFailback } from "../domain/failback.js";
+import { type AdminSettings, adminProblem } from "../domain/admin-options.js";
 import { NonEmptyText, PositiveInteger, describe } from "../domain/option-codecs.js";
 import {
   type ProxySettings,
@@ -33,6 +34,8 @@ export interface RunOptions extends ProxySettings {
   readonly failback: FailbackMode;
   /** Where the checks' password is read from (before anything listens). */
   readonly checkPasswordFile: string | undefined;
+  /** Where the admin token is read from (before anything listens). */
+  readonly adminTokenFile?: string | undefined;
 }
 
 /** The listen and backend addresses as written, already checked. */
@@ -72,6 +75,7 @@ export const cliOptionCodecs = {
   logfile: t.string,
   cpuprofile: t.string,
   checkPasswordFile: t.string,
+  adminTokenFile: t.string,
   workers: t.union([PositiveInteger, t.literal("auto")]),
   maxthreads: PositiveInteger,
   failback: Failback,
@@ -134,10 +138,24 @@ export const decodeRunOptions = (
     E.Do,
     E.apS("flags", decodeFlags(scan)),
     E.apS("addresses", addresses),
+    // The admin address is decoded with the flags; its token comes from a file read later.
+    E.chainFirst(({ flags }) => {
+      const admin = flags.admin as AdminSettings | undefined;
+      const problem =
+        admin === undefined
+          ? null
+          : adminProblem(admin, (flags as CliValues).adminTokenFile !== undefined, {
+              admin: "-admin",
+              token: "-admin-token-file",
+            });
+      return problem === null ? E.right(null) : E.left(problem);
+    }),
     E.bind("settings", ({ addresses: given }) =>
       pipe(
         decodeProxySettings({
-          ...Object.fromEntries(Object.entries(scan.options).filter(([key]) => !isCliKey(key))),
+          ...Object.fromEntries(
+            Object.entries(scan.options).filter(([key]) => !isCliKey(key) && key !== "admin"),
+          ),
           listen: given.listen,
           backends: given.backends,
         }),
@@ -148,6 +166,7 @@ export const decodeRunOptions = (
       const cli = flags as CliValues;
       return {
         ...settings,
+        ...(flags.admin === undefined ? {} : { admin: flags.admin as AdminSettings }),
         debug: cli.debug ?? false,
         quiet: cli.quiet ?? false,
         syslog: cli.syslog ?? false,
@@ -158,6 +177,7 @@ export const decodeRunOptions = (
         workers: cli.workers,
         failback: cli.failback ?? IMMEDIATE,
         checkPasswordFile: cli.checkPasswordFile,
+        ...(cli.adminTokenFile === undefined ? {} : { adminTokenFile: cli.adminTokenFile }),
       };
     }),
   );

@@ -34,7 +34,18 @@ export interface BackendHealth {
   readonly active: number;
   /** Last use or probe (ms on the stream's clock); null if never. */
   readonly lastUsed: number | null;
+  /**
+   * Set by an operator: "drain" takes no new clients (live ones stay), "maint" also stops its
+   * checks. While set, `up` is false whatever the checks say; absent: checks decide.
+   */
+  readonly admin?: AdminHold;
 }
+
+/** An operator's hold on a backend. */
+export type AdminHold = "drain" | "maint";
+
+/** What an operator can do to a backend's state: hold it, or give it back to its checks. */
+export type AdminAction = AdminHold | "enable";
 
 export interface Totals {
   readonly accepted: number;
@@ -92,6 +103,13 @@ export type HealthEvent =
       readonly type: "probe-failed";
       readonly backend: number;
       readonly reason: string;
+      readonly at: number;
+    }
+  /** An operator held a backend (drain, maint) or gave it back to its checks (enable). */
+  | {
+      readonly type: "admin";
+      readonly backend: number;
+      readonly action: AdminAction;
       readonly at: number;
     }
   /**
@@ -212,7 +230,11 @@ const updateBackend = (
   if (current === undefined) return { state, transitions: none };
   const backends = state.backends.slice();
   const step = update(current);
-  backends[index] = step.backend;
+  // An operator's hold outlasts what checks and clients say.
+  backends[index] =
+    step.backend.admin !== undefined && step.backend.up
+      ? { ...step.backend, up: false }
+      : step.backend;
   return { state: { backends, totals }, transitions: step.transitions };
 };
 
@@ -244,6 +266,21 @@ const addTraffic = (
   };
 };
 
+const takesClients = (status: HealthStatus): boolean =>
+  status.kind === "up" || status.kind === "falling";
+
+/** An operator's action: the hold is set or lifted; health itself (status, streaks) is kept. */
+const adminStep = (b: BackendHealth, action: AdminAction, at: number): BackendStep => {
+  const news: ReadonlyArray<ProxyEvent> = [
+    { type: "backend-admin", backend: b.backend, action, at },
+  ];
+  if (action === "enable") {
+    const { admin: _lifted, ...rest } = b;
+    return { backend: { ...rest, up: takesClients(b.status) }, transitions: news };
+  }
+  return { backend: { ...b, admin: action, up: false }, transitions: news };
+};
+
 /** One reducer step: the state after an event and the transitions it caused. */
 export interface HealthStep {
   readonly state: HealthState;
@@ -257,6 +294,8 @@ export interface HealthStep {
 export const stepHealth = (state: HealthState, event: HealthEvent): HealthStep => {
   const t = state.totals;
   switch (event.type) {
+    case "admin":
+      return updateBackend(state, event.backend, (b) => adminStep(b, event.action, event.at));
     case "accepted":
       return counted({ backends: state.backends, totals: { ...t, accepted: t.accepted + 1 } });
     case "no-backend":

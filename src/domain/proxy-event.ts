@@ -1,5 +1,5 @@
 import type { Backend } from "./backend.js";
-import { type HealthEvent, type HealthState, stepHealth } from "./health.js";
+import { type AdminAction, type HealthEvent, type HealthState, stepHealth } from "./health.js";
 import type { SessionClosing } from "./session-policy.js";
 
 /** What the outside world hears about: health changes and failures, never per-byte traffic. */
@@ -46,6 +46,13 @@ export type ProxyEvent =
       readonly at: number;
     }
   | { readonly type: "no-backend"; readonly at: number }
+  /** An operator held a backend (drain, maint) or gave it back to its checks (enable). */
+  | {
+      readonly type: "backend-admin";
+      readonly backend: Backend;
+      readonly action: AdminAction;
+      readonly at: number;
+    }
   /** A program's code misbehaved (its route policy threw); the proxy keeps going. */
   | {
       readonly type: "error";

@@ -5,6 +5,7 @@ import type { SchedulerLike } from "rxjs";
 import type { Probe } from "./probe.js";
 import type { RoutePolicy } from "./route-policy.js";
 import type { Address, BackendSpec } from "./backend.js";
+import { AdminOption, type AdminSettings, adminProblem } from "./admin-options.js";
 import { compileExpect } from "./check-text.js";
 import { type CheckCredentials, type CheckSpec, checkLogsIn, formatCheck } from "./check.js";
 import { defaults } from "./defaults.js";
@@ -45,6 +46,7 @@ export const proxyOptionCodecs = {
   drainTimeout: DurationMs,
   onDown: OnDownOption,
   onFailback: OnFailbackOption,
+  admin: AdminOption,
   rise: PositiveInteger,
   fall: PositiveInteger,
   check: CheckCodec,
@@ -90,6 +92,8 @@ export interface ProxySettings {
   readonly check: CheckSpec;
   /** Who the checks that log in (and redis AUTH) log in as. */
   readonly checkCredentials: CheckCredentials;
+  /** The admin HTTP server's address and token; undefined: off. */
+  readonly admin?: AdminSettings | undefined;
 }
 
 /** Every option decoded: the settings, and the pieces that are code (absent: use the default). */
@@ -207,6 +211,16 @@ export const withCheckProblems = <D extends SharedOptionsData>(
 export const decodeProxyOptions = (input: unknown): E.Either<ReadonlyArray<string>, ProxyOptions> =>
   pipe(
     withCheckProblems(decodeProxyOptionsData(input)),
+    E.chain((data) => {
+      const problem =
+        data.admin === undefined
+          ? null
+          : adminProblem(data.admin, data.admin.token !== undefined, {
+              admin: "options.admin",
+              token: "a token (options.admin.token)",
+            });
+      return problem === null ? E.right(data) : E.left([problem]);
+    }),
     E.map((data) => ({
       ...sharedSettingsOf(data),
       listen: data.listen,
@@ -214,6 +228,8 @@ export const decodeProxyOptions = (input: unknown): E.Either<ReadonlyArray<strin
       drainTimeoutMs: data.drainTimeout ?? defaults.drainTimeoutMs,
       onDown: data.onDown ?? "keep",
       onFailback: data.onFailback ?? KEEP_ON_FAILBACK,
+      // Present only when on, so settings without it look as they did.
+      ...(data.admin === undefined ? {} : { admin: data.admin }),
     })),
   );
 
@@ -241,6 +257,7 @@ export const decodeProxySettings = (input: unknown): E.Either<string, ProxySetti
         fall: options.fall,
         check: options.check,
         checkCredentials: options.checkCredentials,
+        ...(options.admin === undefined ? {} : { admin: options.admin }),
       }),
     ),
   );

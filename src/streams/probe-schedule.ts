@@ -14,6 +14,10 @@ import type { Probe } from "../domain/probe.js";
 import { type HealthEvent, type HealthState, downBackends } from "../domain/health.js";
 import { longTimer } from "./long-timer.js";
 
+/** Backends in maintenance are not checked: an operator took them out. */
+const checked = (backends: ReadonlyArray<Backend>, state: HealthState): ReadonlyArray<Backend> =>
+  backends.filter((b) => state.backends[b.index]?.admin !== "maint");
+
 /**
  * Which backends to probe on each tick: all of them at start, then every `probeDelayMs`
  * only those that are down (healthy backends are not probed); or, with `checkIntervalMs`, all
@@ -29,13 +33,18 @@ export const probeTargets = (
     ? longTimer(0, probeDelayMs, scheduler).pipe(
         withLatestFrom(health$),
         map(([tick, state]) =>
-          tick === 0 ? state.backends.map((b) => b.backend) : downBackends(state),
+          checked(tick === 0 ? state.backends.map((b) => b.backend) : downBackends(state), state),
         ),
       )
     : // With a check interval every backend is checked, up ones too, and probe-delay is unused.
       longTimer(0, checkIntervalMs, scheduler).pipe(
         withLatestFrom(health$),
-        map(([, state]) => state.backends.map((b) => b.backend)),
+        map(([, state]) =>
+          checked(
+            state.backends.map((b) => b.backend),
+            state,
+          ),
+        ),
       );
 
 /**

@@ -133,7 +133,7 @@ test("unknown keys are errors, with a suggestion for near misses", (t) => {
   t.is(
     errorOf({ ...valid, colour: "blue" }),
     "options.colour: unknown option (known options: listen, backends, connectTimeout, hedge, probeDelay," +
-      " checkInterval, statsInterval, drainTimeout, onDown, onFailback, rise, fall, check, checkUser, checkPassword, checkDatabase, checkSend, checkExpect, route, probe," +
+      " checkInterval, statsInterval, drainTimeout, onDown, onFailback, admin, rise, fall, check, checkUser, checkPassword, checkDatabase, checkSend, checkExpect, route, probe," +
       " logger, scheduler)",
   );
   // A misspelt required key: both the key and what is missing.
