@@ -11,15 +11,18 @@ import { type Route, sameRoute } from "../domain/route.js";
 export const withOverride =
   (policy: RoutePolicy, override$: Observable<number | null>): RoutePolicy =>
   (health$, context) =>
+    // Health first: a health change reaches this before the policy's answer to it, so the
+    // policy's route is at worst one step old, and it is trimmed to what is up while overridden.
     combineLatest([
+      health$,
       policy(health$, context),
       override$.pipe(startWith(null), distinctUntilChanged()),
-      health$,
     ]).pipe(
-      map(([route, index, state]): Route => {
-        const lead = index === null ? undefined : state.backends[index];
-        if (lead === undefined || !lead.up) return route;
-        return [lead.backend, ...route.filter((b) => b.index !== index)];
+      map(([state, route, index]): Route => {
+        if (index === null) return route;
+        const lead = state.backends[index];
+        const rest = route.filter((b) => b.index !== index && state.backends[b.index]?.up === true);
+        return lead?.up === true ? [lead.backend, ...rest] : rest;
       }),
       distinctUntilChanged(sameRoute),
     );
