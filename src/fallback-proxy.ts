@@ -16,6 +16,8 @@ import { type AdminHandler, startAdminServer } from "./adapters/admin/admin-serv
 import { type Failure, adminStatus } from "./domain/admin-status.js";
 import { formatAddress } from "./domain/backend.js";
 import { version } from "./version.js";
+import { changeNotices } from "./streams/change-notices.js";
+import { DEFAULT_HOOK_TIMEOUT_MS, startHookRunner } from "./adapters/hook-runner.js";
 
 /** Decoded settings plus the pieces that are code, not data (as the control plane takes them). */
 export interface ProxyConfig
@@ -184,6 +186,17 @@ export const startFallbackProxy = (config: ProxyConfig): FallbackProxy => {
           );
           return address;
         });
+  // Subscribed after routing and closings: a hook hears of a change once it is in force.
+  const hook =
+    config.onChange === undefined
+      ? null
+      : startHookRunner(config.onChange, logger, { timeoutMs: DEFAULT_HOOK_TIMEOUT_MS });
+  if (hook !== null)
+    routing.add(
+      changeNotices(control.route$, control.events$, scheduler).subscribe((notice) =>
+        hook.run(notice),
+      ),
+    );
   const stop = (): void => {
     void adminServer?.close();
     override$.complete();
@@ -208,6 +221,7 @@ export const startFallbackProxy = (config: ProxyConfig): FallbackProxy => {
       await dataPlane.drain(config.drainTimeoutMs);
       logStats(logger, control.snapshot());
       stop();
+      await hook?.close();
     })();
     return closing;
   };

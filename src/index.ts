@@ -43,6 +43,12 @@ export interface FallbackProxyOptions extends ControlPlaneOptions {
         readonly token?: string;
         readonly handlers?: ReadonlyArray<AdminHandler>;
       };
+   * A command run for every change of the route or of a backend's state: one line split into
+   * words with shell-like quotes (no shell, no globbing, no variables) or the words themselves.
+   * The change goes on its stdin as one JSON line and in TCP_FALLBACK_* variables; runs go one
+   * at a time, in order, each bounded to 10s; a failing hook is logged, never fatal.
+   */
+  readonly onChange?: string | ReadonlyArray<string>;
 }
 
 /**
@@ -127,3 +133,12 @@ export type { CheckCredentials, CheckKind, CheckSettings, CheckSpec } from "./do
 export type { BackendSpec } from "./domain/backend.js";
 export { backendsOf } from "./domain/backend.js";
 export type { BackendOption, CheckOption } from "./create-control-plane.js";
+export type { ChangeNotice } from "./domain/change-notice.js";
+export { noticeEnv, noticeRecord } from "./domain/change-notice.js";
+export { commandLineWords } from "./domain/command-line-words.js";
+export { changeNotices } from "./streams/change-notices.js";
+export {
+  type HookRunner,
+  type HookRunnerOptions,
+  startHookRunner,
+} from "./adapters/hook-runner.js";

@@ -230,5 +230,11 @@ export const FLAGS: ReadonlyArray<Flag> = [
     ...path,
     help: "a file holding the token every admin request must carry as Authorization: Bearer (one trailing newline is ignored)",
   },
+  {
+    name: "on-change",
+    into: "onChange",
+    ...text("command"),
+    help: "run this command (split into words with shell-like quotes, no shell) for every change of the route or of a backend's state, the change as a JSON line on stdin and TCP_FALLBACK_* variables; one at a time, each bounded to 10s",
+  },
   { name: "version", into: "version", help: "print the version and exit" },
 ];

@@ -11,11 +11,11 @@ import {
 /** The socket-less control plane's options, decoded: the proxy's, less what only sockets need. */
 export type ControlPlaneSettings = Omit<
   ProxyOptions,
-  "listen" | "drainTimeoutMs" | "hedgeMs" | "onDown" | "onFailback" | "admin"
+  "listen" | "drainTimeoutMs" | "hedgeMs" | "onDown" | "onFailback" | "admin" | "onChange"
 >;
 
 // The proxy's own codecs less the keys only sockets need: the same rules, the same lines.
-const { listen, drainTimeout, hedge, onDown, onFailback, admin, backends, ...optional } =
+const { listen, drainTimeout, hedge, onDown, onFailback, admin, onChange, backends, ...optional } =
   proxyOptionCodecs;
 const decodeData = optionsDecoder({ backends }, optional);
 

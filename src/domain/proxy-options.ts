@@ -7,6 +7,7 @@ import type { RoutePolicy } from "./route-policy.js";
 import type { Address, BackendSpec } from "./backend.js";
 import { AdminOption, type AdminSettings, adminProblem } from "./admin-options.js";
 import { compileExpect } from "./check-text.js";
+import { CommandWords } from "./command-line-words.js";
 import { type CheckCredentials, type CheckSpec, checkLogsIn, formatCheck } from "./check.js";
 import { defaults } from "./defaults.js";
 import type { Logger } from "./logger.js";
@@ -59,6 +60,7 @@ export const proxyOptionCodecs = {
   probe: functionCodec<Probe>("(backend) => Observable<ProbeResult>"),
   logger: LoggerCodec,
   scheduler: SchedulerCodec,
+  onChange: CommandWords,
 };
 
 const { listen, backends, ...optional } = proxyOptionCodecs;
@@ -94,6 +96,8 @@ export interface ProxySettings {
   readonly checkCredentials: CheckCredentials;
   /** The admin HTTP server's address and token; undefined: off. */
   readonly admin?: AdminSettings | undefined;
+  /** A command (argv, no shell) run for every change of the route or of a backend's state. */
+  readonly onChange?: ReadonlyArray<string> | undefined;
 }
 
 /** Every option decoded: the settings, and the pieces that are code (absent: use the default). */
@@ -230,6 +234,7 @@ export const decodeProxyOptions = (input: unknown): E.Either<ReadonlyArray<strin
       onFailback: data.onFailback ?? KEEP_ON_FAILBACK,
       // Present only when on, so settings without it look as they did.
       ...(data.admin === undefined ? {} : { admin: data.admin }),
+      onChange: data.onChange,
     })),
   );
 
@@ -258,6 +263,7 @@ export const decodeProxySettings = (input: unknown): E.Either<string, ProxySetti
         check: options.check,
         checkCredentials: options.checkCredentials,
         ...(options.admin === undefined ? {} : { admin: options.admin }),
+        onChange: options.onChange,
       }),
     ),
   );
