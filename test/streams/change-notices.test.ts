@@ -64,6 +64,17 @@ test("backend changes carry the route as it stands; per-connection events are le
   });
 });
 
+test("a backend change is told after the route it brings in the same instant", (t) => {
+  testScheduler(t).run(({ hot, expectObservable }) => {
+    const route$ = hot("a-b-----a", routes);
+    const events$ = hot("--d-----u", events);
+    expectObservable(changeNotices(route$, events$, asyncScheduler).pipe(asText)).toBe(
+      "--(dx)--(uy)",
+      { d: "A-@BC", x: "ABC>BC@2", u: "A+@ABC", y: "BC>ABC@8" },
+    );
+  });
+});
+
 test("a backend change before any route carries an empty route", (t) => {
   testScheduler(t).run(({ hot, expectObservable }) => {
     expectObservable(
