@@ -234,7 +234,8 @@ export const decodeProxyOptions = (input: unknown): E.Either<ReadonlyArray<strin
       onFailback: data.onFailback ?? KEEP_ON_FAILBACK,
       // Present only when on, so settings without it look as they did.
       ...(data.admin === undefined ? {} : { admin: data.admin }),
-      onChange: data.onChange,
+      // Present only when given, so settings without a hook read as before.
+      ...(data.onChange === undefined ? {} : { onChange: data.onChange }),
     })),
   );
 
@@ -263,7 +264,7 @@ export const decodeProxySettings = (input: unknown): E.Either<string, ProxySetti
         check: options.check,
         checkCredentials: options.checkCredentials,
         ...(options.admin === undefined ? {} : { admin: options.admin }),
-        onChange: options.onChange,
+        ...(options.onChange === undefined ? {} : { onChange: options.onChange }),
       }),
     ),
   );

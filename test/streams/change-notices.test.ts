@@ -66,8 +66,9 @@ test("backend changes carry the route as it stands; per-connection events are le
 
 test("a backend change is told after the route it brings in the same instant", (t) => {
   testScheduler(t).run(({ hot, expectObservable }) => {
-    const route$ = hot("a-b-----a", routes);
+    // As in the proxy: a health step's event comes before the route it brings.
     const events$ = hot("--d-----u", events);
+    const route$ = hot("a-b-----a", routes);
     expectObservable(changeNotices(route$, events$, asyncScheduler).pipe(asText)).toBe(
       "--(dx)--(uy)",
       { d: "A-@BC", x: "ABC>BC@2", u: "A+@ABC", y: "BC>ABC@8" },
