@@ -43,6 +43,7 @@ export interface FallbackProxyOptions extends ControlPlaneOptions {
         readonly token?: string;
         readonly handlers?: ReadonlyArray<AdminHandler>;
       };
+  /**
    * A command run for every change of the route or of a backend's state: one line split into
    * words with shell-like quotes (no shell, no globbing, no variables) or the words themselves.
    * The change goes on its stdin as one JSON line and in TCP_FALLBACK_* variables; runs go one

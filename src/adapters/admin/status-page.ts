@@ -35,6 +35,7 @@ export const STATUS_PAGE_EVENT_TYPES = [
   "route-cleared",
   "failback",
   "manual-failback",
+  "backend-admin",
   "backend-drain",
   "backend-drained",
   "backend-maint",
