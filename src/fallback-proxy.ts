@@ -12,10 +12,10 @@ import { logProxyEvent, logStats } from "./adapters/event-log.js";
 import { describeListening, startRelayServer } from "./adapters/relay-server.js";
 import { type ControlPlaneConfig, startControlPlane } from "./control-plane.js";
 import { sessionClosings } from "./streams/session-closings.js";
-import { type AdminHandler, startAdminServer } from "./adapters/admin/admin-server.js";
-import { type Failure, adminStatus } from "./domain/admin-status.js";
+import { startAdminPlane } from "./admin-plane.js";
+import type { AdminRoutes } from "./adapters/admin/admin-routes.js";
+import type { AdminSettings } from "./domain/admin-options.js";
 import { formatAddress } from "./domain/backend.js";
-import { version } from "./version.js";
 import { changeNotices } from "./streams/change-notices.js";
 import { DEFAULT_HOOK_TIMEOUT_MS, startHookRunner } from "./adapters/hook-runner.js";
 
@@ -47,6 +47,11 @@ export interface FallbackProxy {
   readonly listening: Promise<AddressInfo>;
   /** The admin HTTP server's bound address; null when it is off. */
   readonly admin: Promise<AddressInfo> | null;
+  /**
+   * The admin API (the page, status, events, actions, metrics) as a request listener for an
+   * HTTP server the program owns; `token` and `handlers` as in the `admin` option.
+   */
+  adminRoutes(options?: Pick<AdminSettings, "token" | "handlers">): AdminRoutes;
   /** Asks for the manual failback (what POST /failback does). */
   failback(): void;
   /** Counters and health right now. */
@@ -114,78 +119,27 @@ export const startFallbackProxy = (config: ProxyConfig): FallbackProxy => {
       dataPlane.closeSessions(order.backend.index);
     }),
   );
-  // The last failure per backend, for GET /status.
-  const failures = new Map<number, Failure>();
-  let currentRoute: Route = [];
-  let latestHealth: HealthState | null = null;
-  routing.add(control.route$.subscribe((route) => (currentRoute = route)));
-  routing.add(control.health$.subscribe((state) => (latestHealth = state)));
-  routing.add(
-    control.events$.subscribe((event) => {
-      if (event.type === "probe-failed" || event.type === "connect-failed")
-        failures.set(event.backend.index, { reason: event.reason, at: event.at });
-    }),
-  );
   const events$ = merge(control.events$, sessionEvents);
-  const startedAt = scheduler.now();
   let boundAddress: string | null = null;
   const requestFailback = (): void => {
     logger.info("Failback requested by admin");
     failback$.next();
   };
-  const adminServer =
-    config.admin === undefined
-      ? null
-      : startAdminServer({
-          address: config.admin.address,
-          token: config.admin.token,
-          handlers: config.admin.handlers as ReadonlyArray<AdminHandler> | undefined,
-          logger,
-          api: {
-            status: () =>
-              adminStatus({
-                version,
-                startedAt,
-                now: scheduler.now(),
-                listen: boundAddress,
-                route: currentRoute,
-                health: latestHealth ?? {
-                  backends: [],
-                  totals: { accepted: 0, refused: 0, active: 0 },
-                },
-                failures,
-              }),
-            events$,
-            backendIndex: (id) => backends.find((b) => b.id === id)?.index,
-            act: (backend, action) =>
-              control.emit({ type: "admin", backend, action, at: scheduler.now() }),
-            closeSessions: (backend) => {
-              const target = backends[backend];
-              if (target !== undefined)
-                logger.info(`Closing connections of backend ${target.label}: by admin`);
-              return dataPlane.closeSessions(backend);
-            },
-            overrideRoute: (backend) => {
-              const target = backend === null ? undefined : backends[backend];
-              logger.info(
-                target === undefined
-                  ? "Route override lifted by admin: the policy decides"
-                  : `Route override by admin: new clients to ${target.label} while it is up`,
-              );
-              override$.next(backend);
-            },
-            failback: requestFailback,
-          },
-        });
-  const adminListening =
-    adminServer === null
-      ? null
-      : adminServer.listening.then((address) => {
-          logger.info(
-            `Admin listening on ${formatAddress({ host: address.address, port: address.port })}`,
-          );
-          return address;
-        });
+  const adminPlane = startAdminPlane({
+    backends,
+    health$: control.health$,
+    route$: control.route$,
+    events$,
+    emit: control.emit,
+    dataPlane,
+    override$,
+    failback: requestFailback,
+    listenAddress: () => boundAddress,
+    logger,
+    scheduler,
+  });
+  const adminServer = config.admin === undefined ? null : adminPlane.serve(config.admin);
+  const adminListening = adminServer?.listening ?? null;
   // Subscribed after routing and closings: a hook hears of a change once it is in force.
   const hook =
     config.onChange === undefined
@@ -199,6 +153,7 @@ export const startFallbackProxy = (config: ProxyConfig): FallbackProxy => {
     );
   const stop = (): void => {
     void adminServer?.close();
+    adminPlane.stop();
     override$.complete();
     routing.unsubscribe();
     control.stop();
@@ -231,6 +186,7 @@ export const startFallbackProxy = (config: ProxyConfig): FallbackProxy => {
     route$: control.route$,
     events$,
     admin: adminListening,
+    adminRoutes: adminPlane.routes,
     failback: requestFailback,
     stats$: control.stats$,
     listening,

@@ -94,6 +94,13 @@ export {
   startAdminServer,
 } from "./adapters/admin/admin-server.js";
 export type { AdminApi } from "./adapters/admin/admin-api.js";
+export {
+  type AdminRoutes,
+  type AdminRoutesOptions,
+  createAdminRoutes,
+} from "./adapters/admin/admin-routes.js";
+export { type Metrics, type MetricsSource, createMetrics } from "./adapters/admin/metrics.js";
+export type { RouteEvent } from "./domain/route-event.js";
 export type { AdminStatus, BackendStatus } from "./domain/admin-status.js";
 export { withOverride } from "./streams/route-override.js";
 export type { Route } from "./domain/route.js";

@@ -1,6 +1,8 @@
 import test from "ava";
 import type { Socket } from "node:net";
 import { once } from "node:events";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { connectTo, roundTrip, startBackend } from "../helpers/net.js";
 import { startProxy } from "../helpers/proxy.js";
 import { call } from "./helpers.js";
@@ -150,6 +152,48 @@ test("with a token every request needs it as a Bearer token; else 401", async (t
   t.truthy((none.body as { error: string }).error);
   t.is((await call(adminPort, "GET", "/status", { token: "wrong" })).status, 401);
   t.is((await call(adminPort, "GET", "/status", { token: "s3cret" })).status, 200);
+  // The metrics need it as much as the API does.
+  const base = `http://127.0.0.1:${adminPort}`;
+  t.is((await fetch(`${base}/metrics`)).status, 401);
+  const metrics = await fetch(`${base}/metrics`, { headers: { authorization: "Bearer s3cret" } });
+  t.is(metrics.status, 200);
+  t.regex(await metrics.text(), /^tcp_fallback_up\{backend="127\.0\.0\.1:\d+",index="0"\} 1$/m);
+});
+
+test("with a token the page's HTML is served without it: it holds no data and asks for the token", async (t) => {
+  const { adminPort } = await setUp(t, "s3cret");
+  const page = await fetch(`http://127.0.0.1:${adminPort}/`);
+  t.is(page.status, 200);
+  t.regex(page.headers.get("content-type") ?? "", /^text\/html/);
+  const html = await page.text();
+  t.false(html.includes("127.0.0.1"), "no backend address in the page itself");
+  t.is((await fetch(`http://127.0.0.1:${adminPort}/events`)).status, 401);
+});
+
+test("proxy.adminRoutes() serves the admin API on a server the program owns, token and all", async (t) => {
+  const a = await startBackend();
+  const running = await startProxy({ backends: [a.address], statsInterval: 0, drainTimeout: 0 });
+  const routes = running.proxy.adminRoutes({ token: "own" });
+  const server = createServer(routes.listener);
+  t.teardown(async () => {
+    routes.close();
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+    await running.proxy.close();
+    await a.close();
+  });
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  const port = (server.address() as AddressInfo).port;
+  t.is(running.proxy.admin, null);
+  t.is((await call(port, "GET", "/status")).status, 401);
+  const status = await call(port, "GET", "/status", { token: "own" });
+  t.is(status.status, 200);
+  t.deepEqual((status.body as StatusBody).route.backends, [a.address]);
+  const drained = await call(port, "POST", `/backends/${a.address}/drain`, { token: "own" });
+  t.is(drained.status, 200);
+  const after = (await call(port, "GET", "/status", { token: "own" })).body as StatusBody;
+  t.is(after.backends[0]?.state, "drain");
 });
 
 test("extra handlers answer first; the rest falls through to the server's routes", async (t) => {

@@ -1,24 +1,12 @@
-import { type IncomingMessage, type ServerResponse, createServer } from "node:http";
+import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Address } from "../../domain/backend.js";
-import type { AdminAction } from "../../domain/health.js";
-import type { Logger } from "../../domain/logger.js";
-import type { AdminApi } from "./admin-api.js";
-import { serveEventStream } from "./event-stream.js";
-import { HttpError, readBody, readJson, sendJson } from "./http-json.js";
-import { bearerCheck } from "./token.js";
+import { type AdminRoutesOptions, createAdminRoutes } from "./admin-routes.js";
 
-/** An extra route (metrics, the page): true if it answered the request. */
-export type AdminHandler = (req: IncomingMessage, res: ServerResponse) => boolean;
+export type { AdminHandler } from "./admin-routes.js";
 
-export interface AdminServerOptions {
+export interface AdminServerOptions extends AdminRoutesOptions {
   readonly address: Address;
-  /** When set, every request needs `Authorization: Bearer <token>`. */
-  readonly token?: string | undefined;
-  /** Tried in order before the server's own routes. */
-  readonly handlers?: ReadonlyArray<AdminHandler> | undefined;
-  readonly api: AdminApi;
-  readonly logger: Logger;
 }
 
 export interface AdminServer {
@@ -31,116 +19,11 @@ export interface AdminServer {
 /** A slow client gets this long to send its request (headers and body). */
 export const ADMIN_REQUEST_TIMEOUT_MS = 5_000;
 
-const BACKEND_ACTIONS = new Set(["drain", "maint", "enable", "close-sessions"]);
-
-const notAllowed = (allow: string): HttpError =>
-  new HttpError(405, `method not allowed (allowed: ${allow})`, { allow });
-
-const requireMethod = (req: IncomingMessage, allow: string): void => {
-  if (!allow.split(", ").includes(req.method ?? "")) throw notAllowed(allow);
-};
-
-/** The admin HTTP server: status, events and actions, on Node's own http. */
+/** The admin HTTP server: the admin routes on a server of its own, with request timeouts. */
 export const startAdminServer = (options: AdminServerOptions): AdminServer => {
-  const { api, logger } = options;
-  const handlers = options.handlers ?? [];
-  const authorized = options.token === undefined ? null : bearerCheck(options.token);
-  const streams = new Set<() => void>();
-
-  const backendIndex = (id: string): number => {
-    const index = api.backendIndex(id);
-    if (index === undefined) throw new HttpError(404, `no backend ${JSON.stringify(id)}`);
-    return index;
-  };
-
-  const route = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const path = new URL(req.url ?? "/", "http://admin").pathname;
-    if (path === "/status") {
-      requireMethod(req, "GET, HEAD");
-      sendJson(res, 200, api.status());
-      return;
-    }
-    if (path === "/events") {
-      requireMethod(req, "GET");
-      const end = serveEventStream(res, () => api.status(), api.events$);
-      streams.add(end);
-      res.once("close", () => streams.delete(end));
-      return;
-    }
-    if (path === "/failback") {
-      requireMethod(req, "POST");
-      await readBody(req);
-      api.failback();
-      sendJson(res, 200, { ok: true, action: "failback" });
-      return;
-    }
-    if (path === "/route") {
-      requireMethod(req, "POST, DELETE");
-      if (req.method === "DELETE") {
-        await readBody(req);
-        api.overrideRoute(null);
-        sendJson(res, 200, { ok: true, route: "policy" });
-        return;
-      }
-      const body = await readJson(req);
-      const id = (body as { backend?: unknown } | null)?.backend;
-      if (typeof id !== "string")
-        throw new HttpError(400, 'expected {"backend": "<id>"}, the id of a backend');
-      api.overrideRoute(backendIndex(id));
-      sendJson(res, 200, { ok: true, route: "override", backend: id });
-      return;
-    }
-    const match = /^\/backends\/([^/]+)\/([^/]+)$/.exec(path);
-    if (match !== null && BACKEND_ACTIONS.has(match[2] ?? "")) {
-      requireMethod(req, "POST");
-      await readBody(req);
-      const id = decodeURIComponent(match[1] ?? "");
-      const index = backendIndex(id);
-      const action = match[2] as AdminAction | "close-sessions";
-      if (action === "close-sessions") {
-        const closed = api.closeSessions(index);
-        sendJson(res, 200, { ok: true, backend: id, action, closed: closed ?? null });
-      } else {
-        api.act(index, action);
-        sendJson(res, 200, { ok: true, backend: id, action });
-      }
-      return;
-    }
-    throw new HttpError(404, `no such endpoint: ${path}`);
-  };
-
-  const server = createServer((req, res) => {
-    if (authorized !== null && !authorized(req)) {
-      sendJson(
-        res,
-        401,
-        { error: "a valid Authorization: Bearer token is required" },
-        {
-          "www-authenticate": "Bearer",
-        },
-      );
-      return;
-    }
-    try {
-      for (const handler of handlers) if (handler(req, res)) return;
-    } catch (error) {
-      failed(res, error);
-      return;
-    }
-    route(req, res).catch((error: unknown) => failed(res, error));
-  });
-
-  const failed = (res: ServerResponse, error: unknown): void => {
-    if (error instanceof HttpError) {
-      // A refused body may still be coming: close once answered rather than read it all.
-      const headers =
-        error.status === 413 ? { ...error.headers, connection: "close" } : error.headers;
-      sendJson(res, error.status, { error: error.message }, headers);
-      return;
-    }
-    logger.error(`Admin request failed: ${(error as Error).stack ?? String(error)}`);
-    sendJson(res, 500, { error: "internal error" });
-  };
+  const { logger } = options;
+  const routes = createAdminRoutes(options);
+  const server = createServer(routes.listener);
 
   server.requestTimeout = ADMIN_REQUEST_TIMEOUT_MS;
   server.headersTimeout = ADMIN_REQUEST_TIMEOUT_MS;
@@ -159,8 +42,7 @@ export const startAdminServer = (options: AdminServerOptions): AdminServer => {
   let closing: Promise<void> | null = null;
   const close = (): Promise<void> => {
     closing ??= new Promise<void>((resolve) => {
-      for (const end of streams) end();
-      streams.clear();
+      routes.close();
       if (!server.listening) {
         resolve();
         return;

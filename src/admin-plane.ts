@@ -1,0 +1,153 @@
+import type { AddressInfo } from "node:net";
+import { type Observable, type SchedulerLike, type Subject, merge } from "rxjs";
+import type { AdminApi } from "./adapters/admin/admin-api.js";
+import {
+  type AdminHandler,
+  type AdminRoutes,
+  createAdminRoutes,
+} from "./adapters/admin/admin-routes.js";
+import { type AdminServer, startAdminServer } from "./adapters/admin/admin-server.js";
+import { type Metrics, createMetrics } from "./adapters/admin/metrics.js";
+import { sendJson } from "./adapters/admin/http-json.js";
+import { type Failure, adminStatus } from "./domain/admin-status.js";
+import type { AdminSettings } from "./domain/admin-options.js";
+import { type Backend, formatAddress } from "./domain/backend.js";
+import type { DataPlane } from "./domain/data-plane.js";
+import type { HealthEvent, HealthState } from "./domain/health.js";
+import type { Logger } from "./domain/logger.js";
+import type { ProxyEvent } from "./domain/proxy-event.js";
+import type { Route } from "./domain/route.js";
+import { routeEvents } from "./streams/route-events.js";
+import { version } from "./version.js";
+
+/** What the admin plane reads and steers: the control plane's streams and the data plane. */
+export interface AdminPlaneConfig {
+  readonly backends: ReadonlyArray<Backend>;
+  readonly health$: Observable<HealthState>;
+  readonly route$: Observable<Route>;
+  /** The proxy's events$ (health changes, failures, session closings). */
+  readonly events$: Observable<ProxyEvent>;
+  readonly emit: (event: HealthEvent) => void;
+  readonly dataPlane: Pick<DataPlane, "closeSessions">;
+  /** The operator's route override: a backend index, or null for the policy. */
+  readonly override$: Subject<number | null>;
+  readonly failback: () => void;
+  /** The proxy's bound address, once it listens. */
+  readonly listenAddress: () => string | null;
+  readonly logger: Logger;
+  readonly scheduler: SchedulerLike;
+}
+
+export interface AdminPlane {
+  /** The admin routes with `options` (token, extra handlers), for a server of the caller's own. */
+  routes(options?: Pick<AdminSettings, "token" | "handlers">): AdminRoutes;
+  /** Starts the admin server the settings ask for. */
+  serve(settings: AdminSettings): AdminServer;
+  /** Stops the plane's subscriptions and the metrics. */
+  stop(): void;
+}
+
+/**
+ * Wires the admin API (status, events, actions, metrics) to a running proxy. Metrics and
+ * their library are loaded on the first request for them, so a proxy without an admin
+ * server never loads them.
+ */
+export const startAdminPlane = (config: AdminPlaneConfig): AdminPlane => {
+  const { backends, logger, scheduler } = config;
+  const startedAt = scheduler.now();
+  // The last failure per backend, for GET /status.
+  const failures = new Map<number, Failure>();
+  let route: Route = [];
+  let health: HealthState = { backends: [], totals: { accepted: 0, refused: 0, active: 0 } };
+  const subscription = config.route$.subscribe((next) => (route = next));
+  subscription.add(config.health$.subscribe((next) => (health = next)));
+  subscription.add(
+    config.events$.subscribe((event) => {
+      if (event.type === "probe-failed" || event.type === "connect-failed")
+        failures.set(event.backend.index, { reason: event.reason, at: event.at });
+    }),
+  );
+
+  const api: AdminApi = {
+    status: () =>
+      adminStatus({
+        version,
+        startedAt,
+        now: scheduler.now(),
+        listen: config.listenAddress(),
+        route,
+        health,
+        failures,
+      }),
+    events$: merge(config.events$, routeEvents(config.route$, scheduler)),
+    backendIndex: (id) => backends.find((b) => b.id === id)?.index,
+    act: (backend, action) => config.emit({ type: "admin", backend, action, at: scheduler.now() }),
+    closeSessions: (backend) => {
+      const target = backends[backend];
+      if (target !== undefined)
+        logger.info(`Closing connections of backend ${target.label}: by admin`);
+      return config.dataPlane.closeSessions(backend);
+    },
+    overrideRoute: (backend) => {
+      const target = backend === null ? undefined : backends[backend];
+      logger.info(
+        target === undefined
+          ? "Route override lifted by admin: the policy decides"
+          : `Route override by admin: new clients to ${target.label} while it is up`,
+      );
+      config.override$.next(backend);
+    },
+    failback: config.failback,
+  };
+
+  let metrics: Promise<Metrics> | null = null;
+  const loadMetrics = (): Promise<Metrics> =>
+    (metrics ??= createMetrics({
+      health$: config.health$,
+      route$: config.route$,
+      events$: config.events$,
+    }));
+  const metricsHandler: AdminHandler = (req, res) => {
+    if ((req.url ?? "/").split("?", 1)[0] !== "/metrics") return false;
+    loadMetrics().then(
+      (loaded) => loaded.handler(req, res),
+      (error: unknown) => {
+        logger.error(`Admin metrics cannot load: ${String(error)}`);
+        sendJson(res, 500, { error: "metrics unavailable" });
+      },
+    );
+    return true;
+  };
+
+  const routes = (options: Pick<AdminSettings, "token" | "handlers"> = {}): AdminRoutes =>
+    createAdminRoutes({
+      token: options.token,
+      handlers: [...((options.handlers ?? []) as ReadonlyArray<AdminHandler>), metricsHandler],
+      api,
+      logger,
+    });
+
+  const serve = (settings: AdminSettings): AdminServer => {
+    const server = startAdminServer({
+      address: settings.address,
+      token: settings.token,
+      handlers: [...((settings.handlers ?? []) as ReadonlyArray<AdminHandler>), metricsHandler],
+      api,
+      logger,
+    });
+    const listening = server.listening.then((address): AddressInfo => {
+      logger.info(
+        `Admin listening on ${formatAddress({ host: address.address, port: address.port })}`,
+      );
+      return address;
+    });
+    return { listening, close: server.close };
+  };
+
+  const stop = (): void => {
+    subscription.unsubscribe();
+    void metrics?.then((loaded) => loaded.stop());
+  };
+
+  return { routes, serve, stop };
+};
