@@ -126,6 +126,15 @@ test("-workers=2 -admin: the primary serves the admin API and its actions reach 
     served.slice(-10).every((x) => x === "B"),
     served.join(""),
   );
+  // Figures are fleet-wide: every client the workers took is counted by the primary's metrics.
+  // Traffic reaches it over IPC a moment later: bounded poll.
+  let accepted = 0;
+  for (let i = 0; i < 100 && accepted < served.length; i++) {
+    const text = await (await fetch(`http://127.0.0.1:${adminPort}/metrics`)).text();
+    accepted = Number(/^tcp_fallback_clients_accepted_total (\d+)$/m.exec(text)?.[1] ?? 0);
+    if (accepted < served.length) await new Promise((r) => setTimeout(r, 50));
+  }
+  t.is(accepted, served.length);
   process.kill(-(run.child.pid ?? 0), "SIGTERM");
   t.is(await run.exited, 0);
   t.notRegex(run.stderr(), stackTrace);
