@@ -244,7 +244,10 @@ const main = async (options: Options): Promise<void> => {
     notes.push(
       `× baseline: tcp-fallback's median divided by the baseline's from the same run (same ` +
         `flags, higher is better for rates, lower for ms, KiB and failures); baseline: ` +
-        `${describeBaseline(options.baseline)}.`,
+        `${describeBaseline(options.baseline)}` +
+        (options.baselineArgs === undefined
+          ? "."
+          : ` with flags "${options.baselineArgs.join(" ")}" (tcp-fallback: "${options.tfArgs.join(" ")}").`),
     );
   const results: Results = {
     schema: "tcp-fallback-bench/1",
@@ -255,6 +258,7 @@ const main = async (options: Options): Promise<void> => {
       scenarios: options.scenarios,
       peers: options.peers,
       tfArgs: options.tfArgs,
+      baselineArgs: options.baselineArgs,
       baseline: options.baseline,
       smoke: options.smoke,
       unpinned: options.unpinned,

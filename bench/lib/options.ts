@@ -24,6 +24,8 @@ export interface Options {
   readonly peers: ReadonlyArray<PeerName>;
   /** Extra arguments for tcp-fallback (and the baseline), put before its addresses. */
   readonly tfArgs: ReadonlyArray<string>;
+  /** Arguments for the baseline instead of --tf-args, when given. */
+  readonly baselineArgs: ReadonlyArray<string> | undefined;
   /** Absolute path of another built checkout of tcp-fallback, measured as peer "baseline". */
   readonly baseline: string | undefined;
   readonly smoke: boolean;
@@ -43,6 +45,8 @@ export const USAGE = `Usage: node dist/bench/run.js [options]
   --tf-args "..."        extra arguments for tcp-fallback, e.g. --tf-args="--workers=2"
   --baseline DIR         also measure another built checkout of tcp-fallback (DIR/dist/src/cli.js)
                          as peer "baseline", with the same --tf-args, e.g. the previous release
+  --baseline-args "..."  the baseline's extra arguments instead of --tf-args; with --baseline set to
+                         this checkout, measures one build with two flag sets (e.g. -admin on, off)
   --smoke                a seconds-long check that the harness runs end to end
   --unpinned             no taskset (for multi-process measurements)
   --idle-connections N   connections held in the idle scenario (default 5000; smoke 100)
@@ -70,6 +74,8 @@ const positive = (value: string, flag: string, integer: boolean): number => {
   return number;
 };
 
+const words = (text: string): string[] => text.split(/\s+/).filter((arg) => arg !== "");
+
 /** Parses `--flag value` and `--flag=value`; throws an Error naming the bad flag. */
 export const parseOptions = (argv: ReadonlyArray<string>): Options => {
   const given = new Map<string, string>();
@@ -81,6 +87,7 @@ export const parseOptions = (argv: ReadonlyArray<string>): Options => {
     "--peers",
     "--tf-args",
     "--baseline",
+    "--baseline-args",
     "--idle-connections",
     "--out",
   ]);
@@ -103,6 +110,9 @@ export const parseOptions = (argv: ReadonlyArray<string>): Options => {
   const peers = get("--peers");
   const idle = get("--idle-connections");
   const baseline = get("--baseline");
+  const baselineArgs = get("--baseline-args");
+  if (baselineArgs !== undefined && baseline === undefined)
+    throw new Error("--baseline-args: needs --baseline DIR");
   if (baseline === "") throw new Error("--baseline: empty path");
   const chosen: PeerName[] =
     peers === undefined
@@ -115,7 +125,8 @@ export const parseOptions = (argv: ReadonlyArray<string>): Options => {
     seconds: seconds === undefined ? (smoke ? 0.5 : 3) : positive(seconds, "--seconds", false),
     scenarios: scenarios === undefined ? [...SCENARIOS] : list(scenarios, SCENARIOS, "--scenarios"),
     peers: baseline === undefined ? chosen : [...chosen, "baseline"],
-    tfArgs: (get("--tf-args") ?? "").split(/\s+/).filter((arg) => arg !== ""),
+    tfArgs: words(get("--tf-args") ?? ""),
+    baselineArgs: baselineArgs === undefined ? undefined : words(baselineArgs),
     baseline: baseline === undefined ? undefined : resolve(baseline),
     smoke,
     unpinned: given.has("--unpinned"),

@@ -95,7 +95,9 @@ const tcpFallbackPeer = (
       // The same detection budget as HAProxy's `inter 1s` and `timeout connect 1s`.
       "-probe-delay=1s",
       "-timeout=1s",
-      ...ctx.options.tfArgs,
+      ...(name === "baseline"
+        ? (ctx.options.baselineArgs ?? ctx.options.tfArgs)
+        : ctx.options.tfArgs),
       `${HOST}:${port}`,
       `${HOST}:${backends.primary}`,
       `${HOST}:${backends.fallback}`,

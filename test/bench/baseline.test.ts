@@ -52,6 +52,14 @@ test("options: --baseline adds the peer baseline after the chosen ones, with an 
   t.is(parseOptions(["--baseline=/x/y"]).baseline, "/x/y");
   t.throws(() => parseOptions(["--baseline="]), { message: /--baseline: empty path/ });
   t.throws(() => parseOptions(["--baseline"]), { message: /--baseline: missing value/ });
+  // One build, two flag sets: the baseline's own arguments replace --tf-args for it alone.
+  const flags = parseOptions(["--tf-args=-admin=127.0.0.1:0", "--baseline=.", "--baseline-args="]);
+  t.deepEqual(flags.tfArgs, ["-admin=127.0.0.1:0"]);
+  t.deepEqual(flags.baselineArgs, []);
+  t.is(parseOptions(["--baseline=."]).baselineArgs, undefined);
+  t.throws(() => parseOptions(["--baseline-args=-quiet"]), {
+    message: /--baseline-args: needs --baseline DIR/,
+  });
   // It comes with --baseline only, not from --peers.
   t.throws(() => parseOptions(["--peers", "baseline"]), { message: /--peers: unknown "baseline"/ });
 });
@@ -108,6 +116,7 @@ test("summary: tcp-fallback's median over the baseline's, in a column only runs 
       scenarios: ["rps"],
       peers: ["direct", "tcp-fallback", "baseline"],
       tfArgs: [],
+      baselineArgs: undefined,
       baseline: "/base",
       smoke: false,
       unpinned: false,
