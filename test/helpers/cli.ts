@@ -17,7 +17,10 @@ export interface CliRun {
   /** Everything written to stderr so far. */
   stderr(): string;
   stdout(): string;
-  /** Resolves with the exit code once the process has exited. */
+  /**
+   * Resolves with the exit code once the process has exited and, unless it runs in its own
+   * group (with workers), once its output has all been read.
+   */
   readonly exited: Promise<number | null>;
   /**
    * Resolves once stdout and stderr are closed: every process that held them, workers too, has
@@ -56,8 +59,11 @@ export const runCli = (args: ReadonlyArray<string>, options: CliSpawnOptions = {
     check();
   });
   child.stdout?.on("data", (chunk: Buffer) => (out += chunk.toString()));
-  const exited = once(child, "exit").then(([code]) => code as number | null);
   const closed = once(child, "close").then(() => undefined);
+  // Output can still be in the pipes at "exit": a single process has it all once they close.
+  // A run in its own group may have workers holding them after the primary is gone.
+  const exitCode = once(child, "exit").then(([code]) => code as number | null);
+  const exited = options.ownGroup === true ? exitCode : closed.then(() => exitCode);
   return {
     child,
     line: (pattern, nth = 1) =>
