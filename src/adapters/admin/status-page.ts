@@ -3,48 +3,15 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 
 /**
  * The live status page behind `GET /`: one HTML document with its style and script inline, no
- * build step, no framework. It reads `/events` (Server-Sent Events, a relative URL so the page
- * works under a path prefix): an `event: state` carries the `/status` JSON and is re-rendered
- * whole; every other message is a proxy event, put on the timeline and applied to the table at
- * once, so a transition shows without waiting for the next state. Event data only ever reaches
- * the DOM through textContent, never as markup.
+ * build step, no framework. It reads `/events` (Server-Sent Events, relative URLs so the page
+ * works under a path prefix) with fetch, not EventSource, so it can send the admin token: the
+ * `state` frame carries the `/status` JSON and is rendered whole; every other frame is a proxy
+ * event, put on the timeline and applied to the table at once, so a transition shows without
+ * waiting for anything else. Counters (requests, bytes) have no events: the page reads
+ * `/status` every few seconds for them. The page itself holds no data and is served without
+ * the token; it asks for it on a 401. Event data only ever reaches the DOM through
+ * textContent, never as markup.
  */
-
-/**
- * The SSE event names the page listens for. EventSource delivers a named event only to a
- * listener of that name (there is no wildcard), so a type missing here is not seen; unnamed
- * messages are shown too. Types the page has no special rendering for go on the timeline as
- * their fields. The list holds every ProxyEvent type (a test checks it at compile time) and the
- * names the admin actions are likely to get.
- */
-export const STATUS_PAGE_EVENT_TYPES = [
-  "backend-down",
-  "backend-up",
-  "backend-rising",
-  "backend-falling",
-  "connect-failed",
-  "probe-failed",
-  "sessions-closed",
-  "no-backend",
-  "error",
-  "warning",
-  "route",
-  "route-changed",
-  "route-override",
-  "route-override-cleared",
-  "route-cleared",
-  "failback",
-  "manual-failback",
-  "backend-admin",
-  "backend-drain",
-  "backend-drained",
-  "backend-maint",
-  "backend-enabled",
-  "backend-enable",
-  "close-sessions",
-  "check-failed",
-  "check-passed",
-] as const;
 
 const STYLE = `
 :root { color-scheme: light dark; --fg: #1b1f24; --muted: #5c6670; --bg: #fff; --line: #d8dde3;
@@ -54,6 +21,7 @@ const STYLE = `
     --down: #ff6b6b; --warn: #e3b341; --info: #6cb6ff; --hl: #1b2633; --badge: #22272d; }
 }
 * { box-sizing: border-box; }
+[hidden] { display: none !important; }
 body { margin: 0; padding: 20px 28px; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif;
   color: var(--fg); background: var(--bg); }
 header { display: flex; align-items: baseline; gap: 12px; flex-wrap: wrap; }
@@ -85,24 +53,41 @@ li .type { font-weight: 600; min-width: 130px; }
 li .who { min-width: 140px; }
 li .detail { color: var(--muted); overflow-wrap: anywhere; }
 li .times { color: var(--muted); font-size: 12px; }
+td.check { max-width: 200px; overflow: hidden; text-overflow: ellipsis; }
+.c-ok { color: var(--up); }
+.c-failed { color: var(--down); }
+#login { display: flex; align-items: center; gap: 8px; margin: 14px 0; padding: 10px 12px;
+  border: 1px solid var(--line); border-radius: 6px; }
+#login input { font: inherit; padding: 3px 6px; }
+#login button { font: inherit; padding: 3px 12px; }
 .k-down .type { color: var(--down); }
 .k-up .type { color: var(--up); }
 .k-warn .type { color: var(--warn); }
 .k-info .type { color: var(--info); }
 `;
 
-// Plain browser JS in a template literal: no backticks in it, and no dollar-brace but the TYPES one.
+// Plain browser JS in a template literal: no backticks and no dollar-brace in it.
 const SCRIPT = `
 "use strict";
 (function () {
-  var TYPES = ${JSON.stringify(STATUS_PAGE_EVENT_TYPES)};
-  var STATES = { "backend-down": "down", "backend-up": "up", "backend-rising": "rising", "backend-falling": "falling" };
+  var HEALTH = { "backend-down": "down", "backend-up": "up", "backend-rising": "rising", "backend-falling": "falling" };
   var KIND = { "backend-down": "k-down", "no-backend": "k-down", "error": "k-down", "backend-up": "k-up",
     "backend-rising": "k-warn", "backend-falling": "k-warn", "connect-failed": "k-warn", "probe-failed": "k-warn",
     "warning": "k-warn" };
+  var TOKEN_KEY = "tcp-fallback-admin-token";
   var MAX_TIMELINE = 200;
+  var REFRESH_MS = 2000;
   var status = null;
   var receivedAt = 0;
+  // Each backend's health (up, falling, down, rising) by id, kept apart from an operator's
+  // hold (drain, maint), so "enable" shows the health at once.
+  var health = {};
+  // Bumped by every event: a /status answer that crossed one is stale.
+  var applied = 0;
+  // One per connection attempt: whatever an older one still does is dropped.
+  var generation = 0;
+  var attempt = 0;
+  var live = false;
 
   function byId(id) { return document.getElementById(id); }
   function el(tag, cls, text) {
@@ -136,18 +121,49 @@ const SCRIPT = `
     return pad(d.getHours()) + ":" + pad(d.getMinutes()) + ":" + pad(d.getSeconds()) + "." + pad(d.getMilliseconds(), 3);
   }
   function parse(text) { try { return JSON.parse(text); } catch (e) { return null; } }
+  function isObject(v) { return v !== null && typeof v === "object" && !Array.isArray(v); }
   function backendName(b) {
-    if (!b || typeof b !== "object") return "";
+    if (!isObject(b)) return "";
     return String(b.id !== undefined ? b.id : b.label !== undefined ? b.label : "#" + b.index);
   }
   function find(ref) {
-    if (!status || !ref) return null;
+    if (!status || !isObject(ref)) return null;
     var list = status.backends;
     for (var i = 0; i < list.length; i++) if (list[i].id === ref.id) return list[i];
     for (var j = 0; j < list.length; j++) if (list[j].index === ref.index) return list[j];
     return null;
   }
+  function isHealth(state) { return state === "up" || state === "down" || state === "rising" || state === "falling"; }
   function isDown(state) { return state === "down" || state === "rising"; }
+  function routeOf(s) {
+    var r = isObject(s.route) ? s.route : {};
+    return { backends: Array.isArray(r.backends) ? r.backends.map(String) : [], share: r.share };
+  }
+
+  function storedToken() { try { return sessionStorage.getItem(TOKEN_KEY) || ""; } catch (e) { return ""; } }
+  function storeToken(token) {
+    try { if (token) sessionStorage.setItem(TOKEN_KEY, token); else sessionStorage.removeItem(TOKEN_KEY); } catch (e) { /* storage off: ask again next time */ }
+  }
+  function headers() {
+    var token = storedToken();
+    return token ? { "Authorization": "Bearer " + token } : {};
+  }
+
+  function checkCell(b) {
+    var cell = el("td", "check");
+    var c = b.lastCheck;
+    var failure = isObject(b.lastFailure) ? b.lastFailure : null;
+    if (isObject(c)) {
+      var latency = typeof c.latencyMs === "number" ? ", " + Math.round(c.latencyMs) + " ms" : "";
+      cell.append(el("span", c.ok ? "c-ok" : "c-failed", (c.ok ? "ok" : "failed") + latency));
+      if (!c.ok && typeof c.reason === "string") cell.append(el("span", "muted", " " + c.reason));
+      cell.title = [c.reason, c.at].filter(function (x) { return typeof x === "string"; }).join(" at ");
+    } else if (failure) {
+      cell.append(el("span", "c-failed", "failed"), el("span", "muted", " " + String(failure.reason)));
+      cell.title = String(failure.reason) + (typeof failure.at === "string" ? " at " + failure.at : "");
+    }
+    return cell;
+  }
 
   function render() {
     if (!status) return;
@@ -157,30 +173,32 @@ const SCRIPT = `
     byId("listen").textContent = status.listen ? "listening on " + status.listen : "";
     byId("uptime").textContent = typeof status.uptimeMs === "number" ? "up " + duration(status.uptimeMs + elapsed) : "";
 
-    var route = Array.isArray(status.route) ? status.route.map(String) : [];
-    var target = route.length > 0 ? route[0] : null;
+    var route = routeOf(status);
+    var ids = route.backends;
+    var target = ids.length > 0 ? ids[0] : null;
     var line = byId("route");
     line.className = target === null ? "route none" : "route";
     line.textContent = "";
     if (target === null) {
       line.append("New clients: ", el("strong", "", "no backend"), " (refused until one is up)");
     } else {
-      var share = typeof status.share === "number" && status.share < 1 ? status.share : 1;
+      var share = typeof route.share === "number" && route.share < 1 ? route.share : 1;
       line.append("New clients go to ", el("strong", "", target));
-      if (share < 1) line.append(" (" + Math.round(share * 100) + "% of them; the rest to " + (route[1] || "none") + ")");
-      if (route.length > 1) line.append(el("span", "muted", "; fallback: " + route.slice(1).join(", ")));
+      if (share < 1) line.append(" (" + Math.round(share * 100) + "% of them; the rest to " + (ids[1] || "none") + ")");
+      if (ids.length > 1) line.append(el("span", "muted", "; fallback: " + ids.slice(1).join(", ")));
     }
 
     var body = byId("backends");
     var rows = [];
     status.backends.forEach(function (b) {
+      var id = String(b.id);
       var state = String(b.state || "unknown");
-      var tr = el("tr", String(b.id) === target ? "target" : "");
-      tr.dataset.id = String(b.id);
+      var tr = el("tr", id === target ? "target" : "");
+      tr.dataset.id = id;
       tr.dataset.state = state;
       tr.append(el("td", "num", b.index));
-      var name = el("td", "id", b.id);
-      if (String(b.id) === target) name.append(el("span", "tag", "new clients"));
+      var name = el("td", "id", id);
+      if (id === target) name.append(el("span", "tag", "new clients"));
       tr.append(name);
       tr.append(el("td", "muted", b.address));
       var cell = el("td");
@@ -190,7 +208,8 @@ const SCRIPT = `
       var sinceCell = el("td", "muted", isNaN(since) ? "" : duration(now - since) + " ago");
       if (!isNaN(since)) sinceCell.title = new Date(since).toISOString();
       tr.append(sinceCell);
-      tr.append(el("td", "num", duration(num(b.downtimeMs) + (isDown(state) ? elapsed : 0))));
+      tr.append(el("td", "num", duration(num(b.downtimeMs) + (isDown(health[id]) ? elapsed : 0))));
+      tr.append(checkCell(b));
       tr.append(el("td", "num requests", num(b.requests)));
       tr.append(el("td", "num errors", num(b.errors)));
       var bin = el("td", "num", bytes(b.bytesIn));
@@ -207,14 +226,22 @@ const SCRIPT = `
 
   function detailOf(ev) {
     var parts = [];
+    if (typeof ev.action === "string") parts.push(ev.action);
     if (typeof ev.reason === "string") parts.push(ev.reason);
     if (typeof ev.message === "string") parts.push(ev.message);
+    if (isObject(ev.to)) parts.push("to " + backendName(ev.to));
     if (ev.type === "backend-up" && typeof ev.downtimeMs === "number") parts.push("after " + duration(ev.downtimeMs) + " down");
     if (typeof ev.passed === "number" && typeof ev.rise === "number") parts.push("check " + ev.passed + " of " + ev.rise + " passed");
     if (typeof ev.failed === "number" && typeof ev.fall === "number") parts.push("failure " + ev.failed + " of " + ev.fall);
-    var shown = { type: 1, backend: 1, at: 1, reason: 1, message: 1, downtimeMs: ev.type === "backend-up", passed: 1, rise: 1, failed: 1, fall: 1 };
+    if (ev.type === "route" && Array.isArray(ev.backends)) {
+      parts.push(ev.backends.length === 0 ? "no backend" : "new clients to " + ev.backends.join(", then "));
+      if (typeof ev.share === "number") parts.push(Math.round(ev.share * 100) + "% to the first");
+    }
+    var shown = { type: 1, backend: 1, at: 1, action: 1, reason: 1, message: 1, to: 1, passed: 1, rise: 1, failed: 1, fall: 1 };
+    if (ev.type === "backend-up") shown.downtimeMs = 1;
+    if (ev.type === "route") { shown.backends = 1; shown.share = 1; }
     Object.keys(ev).forEach(function (key) {
-      if (shown[key] === 1 || shown[key] === true) return;
+      if (shown[key] === 1) return;
       var value = ev[key];
       var text = typeof value === "string" ? value : JSON.stringify(value);
       parts.push(key + "=" + (text && text.length > 120 ? text.slice(0, 117) + "..." : text));
@@ -222,9 +249,8 @@ const SCRIPT = `
     return parts.join("; ");
   }
 
-  function addToTimeline(name, ev) {
+  function addToTimeline(type, ev) {
     var list = byId("timeline");
-    var type = name === "message" && typeof ev.type === "string" ? ev.type : name;
     var who = backendName(ev.backend);
     var detail = detailOf(ev);
     var key = type + "\\u0000" + who + "\\u0000" + detail;
@@ -248,33 +274,47 @@ const SCRIPT = `
     byId("empty").hidden = true;
   }
 
-  // Apply a transition at once; the next state message (if any) has the last word.
-  function apply(ev) {
+  // Applies an event to the table at once; the next state or /status answer has the last word.
+  function apply(type, ev) {
+    if (!status) return;
+    if (type === "route") {
+      status.route = { backends: Array.isArray(ev.backends) ? ev.backends : [], share: ev.share };
+      return render();
+    }
     var b = find(ev.backend);
-    var next = STATES[ev.type];
-    if (!b || !next) return;
-    b.state = next;
-    if (typeof ev.at === "number") b.since = new Date(ev.at).toISOString();
-    // A backend that is down takes no new clients, whatever the policy.
-    if (next === "down" && Array.isArray(status.route)) {
-      status.route = status.route.filter(function (id) { return String(id) !== String(b.id); });
+    if (!b) return;
+    var id = String(b.id);
+    var at = typeof ev.at === "number" ? new Date(ev.at).toISOString() : null;
+    var next = HEALTH[type];
+    if (next) {
+      // A new up period or outage starts; rising and falling are still inside one.
+      if ((next === "up" || next === "down") && at) b.since = at;
+      if (next === "down") b.up = false;
+      if (next === "up") b.lastFailure = null;
+      health[id] = next;
+      if (isHealth(b.state)) b.state = next;
+    }
+    if ((type === "probe-failed" || type === "connect-failed" || type === "backend-down") && typeof ev.reason === "string") {
+      b.lastFailure = { reason: ev.reason, at: at };
+    }
+    if (type === "backend-admin") {
+      if (ev.action === "drain" || ev.action === "maint") b.state = ev.action;
+      else if (ev.action === "enable") b.state = health[id] || "up";
     }
     render();
   }
 
-  function onState(e) {
-    var s = parse(e.data);
-    if (!s || !Array.isArray(s.backends)) return addToTimeline("bad-state", { data: String(e.data) });
+  function setStatus(s) {
     status = s;
     receivedAt = Date.now();
+    status.backends.forEach(function (b) {
+      var id = String(b.id);
+      if (isHealth(b.state)) health[id] = b.state;
+      // Held: the health is not in the state; keep what the events said, else guess from the
+      // last failure (the next answer corrects a wrong guess).
+      else if (!health[id]) health[id] = b.up || !b.lastFailure ? "up" : "down";
+    });
     render();
-  }
-
-  function onEvent(e) {
-    var ev = parse(e.data);
-    if (!ev || typeof ev !== "object" || Array.isArray(ev)) ev = { data: String(e.data) };
-    addToTimeline(e.type, ev);
-    apply(ev);
   }
 
   function connection(text, cls) {
@@ -283,18 +323,121 @@ const SCRIPT = `
     c.className = "conn " + cls;
   }
 
-  var source = new EventSource("events");
-  source.addEventListener("open", function () { connection("live", "live"); });
-  source.addEventListener("state", onState);
-  TYPES.forEach(function (type) { if (type !== "error") source.addEventListener(type, onEvent); });
-  source.addEventListener("message", onEvent);
-  // A proxy event named "error" carries data; the connection's own errors do not.
-  source.addEventListener("error", function (e) {
-    if (typeof e.data === "string") return onEvent(e);
-    if (source.readyState === EventSource.CLOSED) connection("disconnected", "lost");
-    else connection("reconnecting...", "lost");
+  function onFrame(type, data) {
+    var value = parse(data);
+    if (type === "state") {
+      if (!isObject(value) || !Array.isArray(value.backends)) return addToTimeline("bad-state", { data: data });
+      attempt = 0;
+      live = true;
+      connection("live", "live");
+      applied++;
+      return setStatus(value);
+    }
+    var ev = isObject(value) ? value : { data: data };
+    if (type === "message" && typeof ev.type === "string") type = ev.type;
+    applied++;
+    addToTimeline(type, ev);
+    apply(type, ev);
+  }
+
+  // Server-Sent Events framing: "field: value" lines, a blank line ends a frame, ":" a comment.
+  function frameReader(onFrameParsed) {
+    var buffer = "";
+    var type = "";
+    var data = [];
+    return function (text) {
+      buffer += text;
+      var end;
+      while ((end = buffer.indexOf("\\n")) >= 0) {
+        var line = buffer.slice(0, end);
+        buffer = buffer.slice(end + 1);
+        if (line.slice(-1) === "\\r") line = line.slice(0, -1);
+        if (line === "") {
+          if (data.length > 0) onFrameParsed(type || "message", data.join("\\n"));
+          type = "";
+          data = [];
+          continue;
+        }
+        if (line.charAt(0) === ":") continue;
+        var colon = line.indexOf(":");
+        var field = colon < 0 ? line : line.slice(0, colon);
+        var value = colon < 0 ? "" : line.slice(colon + 1);
+        if (value.charAt(0) === " ") value = value.slice(1);
+        if (field === "event") type = value;
+        else if (field === "data") data.push(value);
+      }
+    };
+  }
+
+  function askForToken(refused) {
+    live = false;
+    connection("token needed", "lost");
+    byId("login-note").textContent = refused ? "That token was refused." : "This proxy's admin API needs its token.";
+    byId("login").hidden = false;
+    byId("token").focus();
+  }
+
+  function reconnect(gen) {
+    if (gen !== generation) return;
+    live = false;
+    connection("reconnecting...", "lost");
+    var delay = Math.min(5000, 1000 * Math.pow(2, attempt));
+    attempt++;
+    setTimeout(function () { if (gen === generation) connect(); }, delay);
+  }
+
+  function connect() {
+    var gen = ++generation;
+    var sent = storedToken();
+    fetch("events", { headers: headers(), cache: "no-store" }).then(function (res) {
+      if (gen !== generation) { if (res.body) res.body.cancel(); return "stale"; }
+      if (res.status === 401) {
+        storeToken("");
+        askForToken(sent !== "");
+        return "token";
+      }
+      if (!res.ok || !res.body) throw new Error("HTTP " + res.status);
+      byId("login").hidden = true;
+      var reader = res.body.getReader();
+      var decoder = new TextDecoder();
+      var feed = frameReader(function (type, data) { if (gen === generation) onFrame(type, data); });
+      function pump() {
+        return reader.read().then(function (chunk) {
+          if (chunk.done || gen !== generation) return "ended";
+          feed(decoder.decode(chunk.value, { stream: true }));
+          return pump();
+        });
+      }
+      return pump();
+    }).then(function (outcome) {
+      if (outcome === "ended") reconnect(gen);
+    }, function () { reconnect(gen); });
+  }
+
+  // Counters have no events: read them from /status while the stream is live.
+  function refresh() {
+    if (!live || !status) return;
+    var gen = generation;
+    var seen = applied;
+    fetch("status", { headers: headers(), cache: "no-store" }).then(function (res) {
+      return res.ok ? res.json() : null;
+    }).then(function (s) {
+      if (gen === generation && seen === applied && live && isObject(s) && Array.isArray(s.backends)) setStatus(s);
+    }, function () { /* the stream's own failure reconnects */ });
+  }
+
+  byId("login").addEventListener("submit", function (e) {
+    e.preventDefault();
+    var input = byId("token");
+    storeToken(input.value);
+    input.value = "";
+    byId("login-note").textContent = "";
+    connection("connecting...", "");
+    connect();
   });
+  connect();
   setInterval(render, 1000);
+  setInterval(refresh, REFRESH_MS);
 })();
 `;
 
@@ -313,11 +456,17 @@ const BODY = `
   <span id="uptime" class="muted"></span>
   <span id="conn" class="conn">connecting...</span>
 </header>
+<form id="login" hidden>
+  <label for="token">Admin token</label>
+  <input id="token" type="password" autocomplete="current-password" required>
+  <button type="submit">Connect</button>
+  <span id="login-note" class="muted"></span>
+</form>
 <p id="route" class="route" aria-live="polite">Waiting for the proxy's state...</p>
 <table>
   <thead>
     <tr><th class="num">#</th><th>Backend</th><th>Address</th><th>State</th><th>Since</th>
-      <th class="num">Downtime</th><th class="num">Requests</th><th class="num">Errors</th>
+      <th class="num">Downtime</th><th>Last check</th><th class="num">Requests</th><th class="num">Errors</th>
       <th class="num">Bytes in</th><th class="num">Bytes out</th><th class="num">Active</th></tr>
   </thead>
   <tbody id="backends"></tbody>
