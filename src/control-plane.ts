@@ -12,6 +12,7 @@ import {
   timer,
 } from "rxjs";
 import type { Backend } from "./domain/backend.js";
+import { type CheckResult, checkResultOf } from "./domain/check-result.js";
 import { type HealthEvent, type HealthState, initialHealth } from "./domain/health.js";
 import { formatDuration } from "./domain/duration.js";
 import { InvalidOptionsError } from "./domain/option-codecs.js";
@@ -53,6 +54,8 @@ export interface ControlPlane {
   readonly route$: Observable<Route>;
   readonly events$: Observable<ProxyEvent>;
   readonly stats$: Observable<StatsSnapshot>;
+  /** Each check's verdict as it arrives, after health$ has taken it in (not replayed). */
+  readonly checks$: Observable<CheckResult>;
   /** Feeds a connection outcome into the health loop (synchronously: the route follows at once). */
   emit(event: HealthEvent): void;
   /** The latest route, for a synchronous read per dial. */
@@ -110,6 +113,7 @@ export const startControlPlane = (config: ControlPlaneConfig): ControlPlane => {
   const { backends, logger, scheduler } = config;
   const connectionEvents = new Subject<HealthEvent>();
   const events = new Subject<ProxyEvent>();
+  const checks = new Subject<CheckResult>();
   const subscriptions = new Subscription();
   const health = new BehaviorSubject<HealthState>(initialHealth(backends, scheduler.now()));
   const health$ = health.asObservable();
@@ -131,6 +135,10 @@ export const startControlPlane = (config: ControlPlaneConfig): ControlPlane => {
       checkIntervalMs: config.checkIntervalMs,
       probeTimeoutMs: config.connectTimeoutMs,
       scheduler,
+      onCheck: (event) => {
+        const backend = backends[event.backend];
+        if (backend !== undefined) checks.next(checkResultOf(backend, event));
+      },
     }).subscribe((step) => {
       // Transitions first: whoever watches events$ hears "backend down" no later than route$
       // moves away from it.
@@ -183,6 +191,7 @@ export const startControlPlane = (config: ControlPlaneConfig): ControlPlane => {
     route$,
     events$: events.asObservable(),
     stats$,
+    checks$: checks.asObservable(),
     emit: (event) => connectionEvents.next(event),
     currentRoute: () => currentRoute,
     isUp: (backend) => health.getValue().backends[backend]?.up === true,
@@ -192,6 +201,7 @@ export const startControlPlane = (config: ControlPlaneConfig): ControlPlane => {
       stopped.complete();
       subscriptions.unsubscribe();
       events.complete();
+      checks.complete();
       health.complete();
       connectionEvents.complete();
     },

@@ -71,6 +71,7 @@ export type {
   HealthEvent,
   HealthState,
   HealthStatus,
+  LastCheck,
   Totals,
   TrafficDelta,
 } from "./domain/health.js";
@@ -129,6 +130,7 @@ export { type HealthStep, healthSteps, initialStep } from "./streams/health-step
 export { boundedProbe } from "./streams/bounded-probe.js";
 export { guardedPolicy, InvalidRouteError } from "./streams/guarded-policy.js";
 export type { ControlPlane } from "./control-plane.js";
+export type { CheckResult } from "./domain/check-result.js";
 export { createControlPlane, type ControlPlaneOptions } from "./create-control-plane.js";
 export { tcpConnectProbe } from "./adapters/prober.js";
 export { checkProbe } from "./adapters/checks/check-probe.js";

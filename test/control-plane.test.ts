@@ -199,3 +199,47 @@ test("createControlPlane refuses onDown and onFailback: without sockets there is
   t.regex(error?.problems[0] ?? "", /^options\.onDown: unknown option/);
   t.regex(error?.problems[1] ?? "", /^options\.onFailback: unknown option/);
 });
+
+test("checks$ gives each check's verdict as it arrives, after health$ has it; not replayed", (t) => {
+  const scheduler = new TestScheduler((actual, expected) => t.deepEqual(actual, expected));
+  scheduler.run(({ cold, expectObservable }) => {
+    const probe: Probe = (backend: Backend): Observable<ProbeResult> =>
+      cold("-r|", {
+        r:
+          backend.index === 0
+            ? { ok: false, reason: "connection refused", latencyMs: 0.5 }
+            : { ok: true },
+      });
+    const control = createControlPlane({
+      backends: ["db1:3306", "db2:3306"],
+      probe,
+      probeDelay: "10ms",
+      connectTimeout: "1s",
+      scheduler,
+    });
+    const seen: string[] = [];
+    control.checks$.subscribe((check) => {
+      // health$ already holds the verdict when checks$ tells it.
+      let last: unknown;
+      control.health$
+        .subscribe((state) => (last = state.backends[check.backend.index]?.lastCheck))
+        .unsubscribe();
+      const { backend: _, ...rest } = check;
+      seen.push(JSON.stringify(last) === JSON.stringify(rest) ? "same" : "differs");
+    });
+    const checks$ = control.checks$.pipe(
+      map(({ backend, ...rest }) => ({ backend: backend.label, ...rest })),
+    );
+    expectObservable(checks$, "^ 15ms !").toBe("-(ab) 6ms c", {
+      a: { backend: "db1:3306", ok: false, at: 1, latencyMs: 0.5, reason: "connection refused" },
+      b: { backend: "db2:3306", ok: true, at: 1, latencyMs: null, reason: null },
+      c: { backend: "db1:3306", ok: false, at: 11, latencyMs: 0.5, reason: "connection refused" },
+    });
+    // A late subscriber hears only what comes after it.
+    expectObservable(checks$, "12ms ^ 10ms !").toBe("21ms c", {
+      c: { backend: "db1:3306", ok: false, at: 21, latencyMs: 0.5, reason: "connection refused" },
+    });
+    scheduler.schedule(() => control.stop(), 30);
+    scheduler.schedule(() => t.deepEqual(seen, ["same", "same", "same", "same"]), 29);
+  });
+});

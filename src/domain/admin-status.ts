@@ -33,6 +33,13 @@ export interface BackendStatus {
   readonly active: number;
   /** The last failed check's reason while it is not up (from the events), else null. */
   readonly lastFailure: { readonly reason: string; readonly at: string } | null;
+  /** The latest check's verdict, how long it took (null: the check did not say), and why not. */
+  readonly lastCheck: {
+    readonly ok: boolean;
+    readonly at: string;
+    readonly latencyMs: number | null;
+    readonly reason: string | null;
+  } | null;
 }
 
 /** A failed check or connect, remembered per backend index. */
@@ -64,6 +71,8 @@ export const backendStatus = (
     failure === undefined || b.status.kind === "up"
       ? null
       : { reason: failure.reason, at: new Date(failure.at).toISOString() },
+  lastCheck:
+    b.lastCheck === null ? null : { ...b.lastCheck, at: new Date(b.lastCheck.at).toISOString() },
 });
 
 const routeIds = (route: Route): AdminStatus["route"] => {

@@ -34,11 +34,23 @@ export interface BackendHealth {
   readonly active: number;
   /** Last use or probe (ms on the stream's clock); null if never. */
   readonly lastUsed: number | null;
+  /** The latest check's verdict; null until the first check answers. */
+  readonly lastCheck: LastCheck | null;
   /**
    * Set by an operator: "drain" takes no new clients (live ones stay), "maint" also stops its
    * checks. While set, `up` is false whatever the checks say; absent: checks decide.
    */
   readonly admin?: AdminHold;
+}
+
+/** A check's verdict as the health state keeps it: when (stream clock), how long, and why not. */
+export interface LastCheck {
+  readonly ok: boolean;
+  readonly at: number;
+  /** How long the check took, when it said; null otherwise. */
+  readonly latencyMs: number | null;
+  /** Why it failed; null when it passed. */
+  readonly reason: string | null;
 }
 
 /** An operator's hold on a backend. */
@@ -98,11 +110,18 @@ export type HealthEvent =
       readonly at: number;
     }
   | { readonly type: "no-backend"; readonly at: number }
-  | { readonly type: "probe-ok"; readonly backend: number; readonly at: number }
+  /** A check's verdict; `latencyMs` when the check measured how long it took. */
+  | {
+      readonly type: "probe-ok";
+      readonly backend: number;
+      readonly latencyMs?: number;
+      readonly at: number;
+    }
   | {
       readonly type: "probe-failed";
       readonly backend: number;
       readonly reason: string;
+      readonly latencyMs?: number;
       readonly at: number;
     }
   /** An operator held a backend (drain, maint) or gave it back to its checks (enable). */
@@ -141,6 +160,7 @@ export const initialHealth = (backends: ReadonlyArray<Backend>, at = 0): HealthS
     bytesOut: 0,
     active: 0,
     lastUsed: null,
+    lastCheck: null,
   })),
   totals: { accepted: 0, refused: 0, active: 0 },
 });
@@ -281,6 +301,16 @@ const adminStep = (b: BackendHealth, action: AdminAction, at: number): BackendSt
   return { backend: { ...b, admin: action, up: false }, transitions: news };
 };
 
+/** A check's verdict as a health event. */
+export type ProbeEvent = Extract<HealthEvent, { readonly type: "probe-ok" | "probe-failed" }>;
+
+export const lastCheckOf = (event: ProbeEvent): LastCheck => ({
+  ok: event.type === "probe-ok",
+  at: event.at,
+  latencyMs: event.latencyMs ?? null,
+  reason: event.type === "probe-failed" ? event.reason : null,
+});
+
 /** One reducer step: the state after an event and the transitions it caused. */
 export interface HealthStep {
   readonly state: HealthState;
@@ -347,14 +377,22 @@ export const stepHealth = (state: HealthState, event: HealthEvent): HealthStep =
       return updateBackend(state, event.backend, (b) => {
         const step = failed(b, event.type, event.reason, event.at);
         return {
-          backend: { ...step.backend, errors: b.errors + 1, lastUsed: event.at },
+          backend: {
+            ...step.backend,
+            errors: b.errors + 1,
+            lastUsed: event.at,
+            ...(event.type === "probe-failed" ? { lastCheck: lastCheckOf(event) } : {}),
+          },
           transitions: step.transitions,
         };
       });
     case "probe-ok":
       return updateBackend(state, event.backend, (b) => {
         const step = passed(b, event.at);
-        return { backend: { ...step.backend, lastUsed: event.at }, transitions: step.transitions };
+        return {
+          backend: { ...step.backend, lastUsed: event.at, lastCheck: lastCheckOf(event) },
+          transitions: step.transitions,
+        };
       });
     case "refused-locally":
       return counted({

@@ -13,7 +13,7 @@ import {
 } from "rxjs";
 import type { Backend } from "../domain/backend.js";
 import { defaults } from "../domain/defaults.js";
-import type { HealthEvent } from "../domain/health.js";
+import type { HealthEvent, ProbeEvent } from "../domain/health.js";
 import { boundedProbe } from "./bounded-probe.js";
 import { type HealthStep, healthSteps, initialStep } from "./health-steps.js";
 import type { Probe } from "../domain/probe.js";
@@ -30,6 +30,8 @@ export interface HealthLoopOptions {
   /** A probe that has not answered by then is a failed check. Default: the connect timeout's default. */
   readonly probeTimeoutMs?: number;
   readonly scheduler?: SchedulerLike;
+  /** Hears each check's verdict once the health state has taken it in. */
+  readonly onCheck?: ((event: ProbeEvent) => void) | undefined;
 }
 
 /**
@@ -45,6 +47,7 @@ export const healthLoop = ({
   checkIntervalMs,
   probeTimeoutMs = defaults.connectTimeoutMs,
   scheduler = asyncScheduler,
+  onCheck,
 }: HealthLoopOptions): Observable<HealthStep> =>
   defer(() => {
     const probeResults = new Subject<HealthEvent>();
@@ -63,7 +66,10 @@ export const healthLoop = ({
       boundedProbe(probe, probeTimeoutMs, scheduler),
       scheduler,
     ).pipe(
-      tap((event) => probeResults.next(event)),
+      tap((event) => {
+        probeResults.next(event);
+        onCheck?.(event);
+      }),
       ignoreElements(),
     );
     return merge(steps$, probing$);

@@ -11,7 +11,7 @@ import {
 } from "rxjs";
 import type { Backend } from "../domain/backend.js";
 import type { Probe } from "../domain/probe.js";
-import { type HealthEvent, type HealthState, downBackends } from "../domain/health.js";
+import { type HealthState, type ProbeEvent, downBackends } from "../domain/health.js";
 import { longTimer } from "./long-timer.js";
 
 /** Backends in maintenance are not checked: an operator took them out. */
@@ -55,23 +55,26 @@ export const probeEvents = (
   targets$: Observable<ReadonlyArray<Backend>>,
   probe: Probe,
   scheduler: SchedulerLike = asyncScheduler,
-): Observable<HealthEvent> => {
+): Observable<ProbeEvent> => {
   const inFlight = new Set<number>();
   return targets$.pipe(
     mergeMap((backends) => from(backends.filter((b) => !inFlight.has(b.index)))),
     mergeMap((backend) => {
       inFlight.add(backend.index);
       return from(probe(backend)).pipe(
-        map((result): HealthEvent =>
-          result.ok
-            ? { type: "probe-ok", backend: backend.index, at: scheduler.now() }
+        map((result): ProbeEvent => {
+          // The latency only when the check measured it: unknown is left out, never a guess.
+          const latency = result.latencyMs === undefined ? {} : { latencyMs: result.latencyMs };
+          return result.ok
+            ? { type: "probe-ok", backend: backend.index, ...latency, at: scheduler.now() }
             : {
                 type: "probe-failed",
                 backend: backend.index,
                 reason: result.reason,
+                ...latency,
                 at: scheduler.now(),
-              },
-        ),
+              };
+        }),
         finalize(() => inFlight.delete(backend.index)),
       );
     }),

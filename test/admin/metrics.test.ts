@@ -3,9 +3,11 @@ import { once } from "node:events";
 import { type Server, createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
-import { type AdminHandler, createMetrics } from "../../src/adapters/admin/metrics.js";
+import type { AdminHandler } from "../../src/adapters/admin/admin-server.js";
+import { createMetrics } from "../../src/adapters/admin/metrics.js";
 import { failureCode } from "../../src/adapters/admin/failure-code.js";
 import type { ProbeResult } from "../../src/domain/probe.js";
+import { createControlPlane } from "../../src/create-control-plane.js";
 import { version } from "../../src/version.js";
 import { connectTo, readAll, refusedPort, roundTrip, startBackend } from "../helpers/net.js";
 import { nextEvent, startProxy } from "../helpers/proxy.js";
@@ -257,4 +259,80 @@ test("two metrics sets on one process keep their own registries", async (t) => {
     (s) => sample(s, "tcp_fallback_connections_total", { index: "0" }) === 1,
   );
   t.is(sample(text, "tcp_fallback_connections_total", { index: "0" }), 1);
+});
+
+test("checks$ feeds the check duration histogram: every check with a latency, per backend", async (t) => {
+  // A passes in 3 ms, B fails in 2 s, C never says how long it took.
+  const probe = (backend: { readonly index: number }): Promise<ProbeResult> =>
+    Promise.resolve<ProbeResult>(
+      backend.index === 0
+        ? { ok: true, latencyMs: 3 }
+        : backend.index === 1
+          ? { ok: false, reason: "connect ECONNREFUSED", latencyMs: 2_000 }
+          : { ok: true },
+    );
+  const control = createControlPlane({
+    backends: ["127.0.0.1:7001", "127.0.0.1:7002", "127.0.0.1:7003"],
+    probe,
+    checkInterval: "20ms",
+    statsInterval: 0,
+  });
+  const metrics = await createMetrics(control);
+  const { server, port } = await serveMetrics(metrics.handler);
+  t.teardown(() => {
+    metrics.stop();
+    control.stop();
+    server.close();
+  });
+  const A = { backend: "127.0.0.1:7001", index: "0" };
+  const B = { backend: "127.0.0.1:7002", index: "1" };
+  const C = { backend: "127.0.0.1:7003", index: "2" };
+  const family = "tcp_fallback_check_duration_seconds";
+  const text = await scrapeUntil(
+    port,
+    (s) =>
+      (sample(s, `${family}_count`, A) ?? 0) >= 2 && (sample(s, `${family}_count`, B) ?? 0) >= 2,
+  );
+  t.regex(text, new RegExp(`^# TYPE ${family} histogram$`, "m"));
+  const countA = sample(text, `${family}_count`, A) ?? 0;
+  const countB = sample(text, `${family}_count`, B) ?? 0;
+  t.true(countA >= 2, `A: ${countA} checks`);
+  t.true(countB >= 2, `B: ${countB} checks`);
+  // Each check in the bucket its latency falls in, from a millisecond up to 10 s.
+  t.is(sample(text, `${family}_bucket`, { ...A, le: "0.001" }), 0);
+  t.is(sample(text, `${family}_bucket`, { ...A, le: "0.0025" }), 0);
+  t.is(sample(text, `${family}_bucket`, { ...A, le: "0.005" }), countA);
+  t.is(sample(text, `${family}_bucket`, { ...A, le: "+Inf" }), countA);
+  t.true(Math.abs((sample(text, `${family}_sum`, A) ?? 0) - countA * 0.003) < 1e-9);
+  t.is(sample(text, `${family}_bucket`, { ...B, le: "1" }), 0);
+  t.is(sample(text, `${family}_bucket`, { ...B, le: "2.5" }), countB);
+  t.is(sample(text, `${family}_bucket`, { ...B, le: "10" }), countB);
+  t.true(Math.abs((sample(text, `${family}_sum`, B) ?? 0) - countB * 2) < 1e-9);
+  // A check that did not measure itself is not a duration: C's series is there, at zero.
+  t.is(sample(text, `${family}_count`, C), 0);
+  // Failures still counted by reason.
+  t.true(
+    (sample(text, "tcp_fallback_check_failures_total", { ...B, reason: "ECONNREFUSED" }) ?? 0) >=
+      countB,
+  );
+});
+
+test("without checks$ there is no check duration histogram", async (t) => {
+  const control = createControlPlane({
+    backends: ["127.0.0.1:7001"],
+    probe: () => Promise.resolve<ProbeResult>({ ok: true, latencyMs: 1 }),
+    checkInterval: "20ms",
+    statsInterval: 0,
+  });
+  const { health$, route$, events$ } = control;
+  const metrics = await createMetrics({ health$, route$, events$ });
+  const { server, port } = await serveMetrics(metrics.handler);
+  t.teardown(() => {
+    metrics.stop();
+    control.stop();
+    server.close();
+  });
+  const text = await (await get(port, "/metrics")).text();
+  t.is(sample(text, "tcp_fallback_up", { index: "0" }), 1);
+  t.notRegex(text, /check_duration_seconds/);
 });

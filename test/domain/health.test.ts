@@ -142,3 +142,82 @@ test("clients refused for a local reason count as refused; no backend changes, n
   t.is(after.backends, before.backends);
   t.deepEqual(transitionsOf(before, event), []);
 });
+
+test("lastCheck: null until the first check, then each check's verdict, latency and reason", (t) => {
+  const start = initialHealth(backends);
+  t.deepEqual(
+    start.backends.map((b) => b.lastCheck),
+    [null, null],
+  );
+  const failedCheck = reduceHealth(start, {
+    type: "probe-failed",
+    backend: 0,
+    reason: "refused",
+    latencyMs: 0.5,
+    at: 10,
+  });
+  t.deepEqual(failedCheck.backends[0]?.lastCheck, {
+    ok: false,
+    at: 10,
+    latencyMs: 0.5,
+    reason: "refused",
+  });
+  t.is(failedCheck.backends[1]?.lastCheck, null);
+  // Pure: the state it started from is as it was.
+  t.is(start.backends[0]?.lastCheck, null);
+
+  const passedCheck = reduceHealth(failedCheck, {
+    type: "probe-ok",
+    backend: 0,
+    latencyMs: 12,
+    at: 20,
+  });
+  t.deepEqual(passedCheck.backends[0]?.lastCheck, {
+    ok: true,
+    at: 20,
+    latencyMs: 12,
+    reason: null,
+  });
+  t.true(passedCheck.backends[0]?.up);
+
+  // A check that did not say how long it took: latency unknown (null), not the last one's.
+  const unmeasured = reduceHealth(passedCheck, { type: "probe-ok", backend: 0, at: 30 });
+  t.deepEqual(unmeasured.backends[0]?.lastCheck, {
+    ok: true,
+    at: 30,
+    latencyMs: null,
+    reason: null,
+  });
+});
+
+test("lastCheck follows checks only: clients' connects and failures leave it as it was", (t) => {
+  const checked = run([{ type: "probe-ok", backend: 1, latencyMs: 3, at: 5 }]);
+  const clients: ReadonlyArray<HealthEvent> = [
+    { type: "connected", backend: 1, at: 6 },
+    { type: "closed", backend: 1, bytesIn: 1, bytesOut: 1, at: 7 },
+    { type: "connect-failed", backend: 1, reason: "refused", at: 8 },
+    {
+      type: "traffic",
+      accepted: 1,
+      backends: [{ backend: 1, connected: 1, closed: 1, bytesIn: 1, bytesOut: 1, lastUsed: 9 }],
+      at: 9,
+    },
+  ];
+  const used = clients.reduce(reduceHealth, checked);
+  t.false(used.backends[1]?.up);
+  t.deepEqual(used.backends[1]?.lastCheck, { ok: true, at: 5, latencyMs: 3, reason: null });
+});
+
+test("lastCheck of a backend in maint: a check that lands is kept, the hold still keeps it out", (t) => {
+  const held = run([
+    { type: "admin", backend: 0, action: "maint", at: 1 },
+    { type: "probe-failed", backend: 0, reason: "refused", latencyMs: 2, at: 2 },
+    { type: "probe-ok", backend: 0, latencyMs: 4, at: 3 },
+  ]);
+  t.is(held.backends[0]?.admin, "maint");
+  t.false(held.backends[0]?.up);
+  t.deepEqual(held.backends[0]?.lastCheck, { ok: true, at: 3, latencyMs: 4, reason: null });
+  const enabled = reduceHealth(held, { type: "admin", backend: 0, action: "enable", at: 4 });
+  t.true(enabled.backends[0]?.up);
+  t.deepEqual(enabled.backends[0]?.lastCheck, held.backends[0]?.lastCheck);
+});

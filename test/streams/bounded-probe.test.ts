@@ -28,7 +28,7 @@ test("a probe that throws when called is a failed check, not a crash", (t) => {
 test("a probe that never answers fails at the timeout", (t) => {
   testScheduler(t).run(({ expectObservable }) => {
     expectObservable(from(boundedProbe(() => NEVER, 300)(A))).toBe("300ms (f|)", {
-      f: { ok: false, reason: "check timed out after 300ms" },
+      f: { ok: false, reason: "check timed out after 300ms", latencyMs: 300 },
     });
   });
 });
@@ -82,7 +82,7 @@ test("a probe timeout longer than a timer can hold waits that long, in waits a t
     const recorded = recordingScheduler(asyncScheduler);
     expectObservable(from(boundedProbe(() => NEVER, 600 * 3_600_000, recorded.scheduler)(A))).toBe(
       "36000m (f|)",
-      { f: { ok: false, reason: "check timed out after 600h0m0s" } },
+      { f: { ok: false, reason: "check timed out after 600h0m0s", latencyMs: 600 * 3_600_000 } },
     );
     flush();
     t.true(recorded.delays.every((delay) => delay <= 2 ** 31 - 1));
@@ -92,5 +92,19 @@ test("a probe timeout longer than a timer can hold waits that long, in waits a t
 test("a probe that completes without a verdict says nothing and ends the check", (t) => {
   testScheduler(t).run(({ cold, expectObservable }) => {
     expectObservable(from(boundedProbe(() => cold("--|"), 10)(A))).toBe("--|");
+  });
+});
+
+test("a check's latency is kept when it is a duration, left out when it is not", (t) => {
+  testScheduler(t).run(({ cold, expectObservable }) => {
+    const given: ReadonlyArray<unknown> = [2.5, 0, -1, Number.NaN, Number.POSITIVE_INFINITY, "5"];
+    for (const latencyMs of given) {
+      const probe = (() =>
+        cold("-r|", { r: { ok: false, reason: "refused", latencyMs } })) as unknown as Probe;
+      const kept = typeof latencyMs === "number" && latencyMs >= 0 && latencyMs !== Infinity;
+      expectObservable(from(boundedProbe(probe, 10)(A))).toBe("-(r|)", {
+        r: kept ? { ok: false, reason: "refused", latencyMs } : { ok: false, reason: "refused" },
+      });
+    }
   });
 });

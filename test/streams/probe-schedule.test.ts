@@ -1,6 +1,7 @@
 import test from "ava";
 import { asyncScheduler, map } from "rxjs";
 import { initialHealth, reduceHealth } from "../../src/domain/health.js";
+import type { ProbeResult } from "../../src/domain/probe.js";
 import { MAX_TIMER_DELAY_MS } from "../../src/domain/timer-limit.js";
 import { probeEvents, probeTargets } from "../../src/streams/probe-schedule.js";
 import { A, backends, testScheduler } from "../helpers/marbles.js";
@@ -75,5 +76,24 @@ test("with a check interval every backend is checked, up ones too, and probe-del
       map((list) => list.map((b) => b.index).join(",")),
     );
     expectObservable(targets$, "25ms !").toBe("x 9ms x 9ms x", { x: "0,1,2" });
+  });
+});
+
+test("a check's latency rides on its event, passed or failed; left out when the check did not say", (t) => {
+  testScheduler(t).run(({ hot, cold, expectObservable }) => {
+    const targets$ = hot("-a 9ms a 9ms a", { a: [A] });
+    const results: ReadonlyArray<ProbeResult> = [
+      { ok: true, latencyMs: 1.5 },
+      { ok: false, reason: "refused", latencyMs: 0.25 },
+    ];
+    let call = 0;
+    const events$ = probeEvents(targets$, () =>
+      cold("--r|", { r: results[call++] ?? { ok: true } }),
+    );
+    expectObservable(events$).toBe("---a 9ms b 9ms c", {
+      a: { type: "probe-ok", backend: 0, latencyMs: 1.5, at: 3 },
+      b: { type: "probe-failed", backend: 0, reason: "refused", latencyMs: 0.25, at: 13 },
+      c: { type: "probe-ok", backend: 0, at: 23 },
+    });
   });
 });

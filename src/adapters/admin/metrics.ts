@@ -1,20 +1,20 @@
-import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Observable, Subscription } from "rxjs";
 import type { Backend } from "../../domain/backend.js";
+import type { CheckResult } from "../../domain/check-result.js";
 import { type BackendHealth, type HealthState, downtimeAt } from "../../domain/health.js";
 import type { ProxyEvent } from "../../domain/proxy-event.js";
 import type { Route } from "../../domain/route.js";
 import { version } from "../../version.js";
+import type { AdminHandler } from "./admin-server.js";
 import { failureCode } from "./failure-code.js";
-
-/** Serves a request and says true, or says false and leaves it to the next handler. */
-export type AdminHandler = (req: IncomingMessage, res: ServerResponse) => boolean;
 
 /** What a FallbackProxy offers (health$, route$, events$): all the metrics are made from. */
 export interface MetricsSource {
   readonly health$: Observable<HealthState>;
   readonly route$: Observable<Route>;
   readonly events$: Observable<ProxyEvent>;
+  /** Each check's verdict as it arrives: without it, no check duration histogram. */
+  readonly checks$?: Observable<CheckResult> | undefined;
 }
 
 export interface Metrics {
@@ -25,6 +25,11 @@ export interface Metrics {
 }
 
 export const METRICS_PREFIX = "tcp_fallback_";
+
+/** Check durations, in seconds: a loopback connect (a millisecond) up to a slow login (10 s). */
+export const CHECK_DURATION_BUCKETS = [
+  0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+] as const;
 
 /** Every state a backend can be shown in; drain and maint come from admin actions. */
 export const BACKEND_STATES = ["up", "down", "rising", "falling", "drain", "maint"] as const;
@@ -49,9 +54,8 @@ const backendLabels = (backend: Backend): { backend: string; index: string } => 
  * gauges named `_total`, set from the latest state at scrape time: the state is the one count,
  * and a prom-client Counter cannot be set. Prometheus' rate() and increase() work on them the
  * same. Counters of events (state changes, connect errors, check failures, failovers) are
- * Counters fed by the streams.
- *
- * No check duration histogram: the probe results' latency does not reach events$.
+ * Counters fed by the streams. The check duration histogram is fed by `checks$`, each check
+ * that says how long it took.
  */
 export const createMetrics = async (source: MetricsSource): Promise<Metrics> => {
   const prom = await import("prom-client");
@@ -196,6 +200,16 @@ export const createMetrics = async (source: MetricsSource): Promise<Metrics> => 
     help: "Times new clients went to another backend than the last one that took them.",
     registers,
   });
+  const checkDurations =
+    source.checks$ === undefined
+      ? null
+      : new prom.Histogram({
+          name: name("check_duration_seconds"),
+          help: "How long the backend's checks took, passed or failed.",
+          labelNames: perBackend,
+          buckets: [...CHECK_DURATION_BUCKETS],
+          registers,
+        });
   prom.collectDefaultMetrics({ register: registry, prefix: METRICS_PREFIX });
 
   const subscriptions: Subscription[] = [];
@@ -207,7 +221,11 @@ export const createMetrics = async (source: MetricsSource): Promise<Metrics> => 
         const before = lastStates[i];
         if (before !== undefined && before !== states[i])
           stateChanges.inc(backendLabels(b.backend));
-        else if (before === undefined) stateChanges.inc(backendLabels(b.backend), 0);
+        else if (before === undefined) {
+          // Every backend's series from the start, so a rate over them never lacks one.
+          stateChanges.inc(backendLabels(b.backend), 0);
+          checkDurations?.zero(backendLabels(b.backend));
+        }
       });
       lastStates = states;
       health = state;
@@ -230,6 +248,13 @@ export const createMetrics = async (source: MetricsSource): Promise<Metrics> => 
         checkFailures.inc({ ...backendLabels(event.backend), reason: failureCode(event.reason) });
     }),
   );
+  if (source.checks$ !== undefined)
+    subscriptions.push(
+      source.checks$.subscribe((check) => {
+        if (check.latencyMs !== null)
+          checkDurations?.observe(backendLabels(check.backend), check.latencyMs / 1000);
+      }),
+    );
 
   const handler: AdminHandler = (req, res) => {
     const path = (req.url ?? "/").split("?", 1)[0];
