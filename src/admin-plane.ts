@@ -1,5 +1,13 @@
 import type { AddressInfo } from "node:net";
-import { type Observable, type SchedulerLike, type Subject, merge } from "rxjs";
+import {
+  type Observable,
+  type SchedulerLike,
+  type Subject,
+  concat,
+  defer,
+  from,
+  merge,
+} from "rxjs";
 import type { AdminApi } from "./adapters/admin/admin-api.js";
 import {
   type AdminHandler,
@@ -12,6 +20,7 @@ import { sendJson } from "./adapters/admin/http-json.js";
 import { type Failure, adminStatus } from "./domain/admin-status.js";
 import type { AdminSettings } from "./domain/admin-options.js";
 import { type Backend, formatAddress } from "./domain/backend.js";
+import type { CheckResult } from "./domain/check-result.js";
 import type { DataPlane } from "./domain/data-plane.js";
 import type { HealthEvent, HealthState } from "./domain/health.js";
 import type { Logger } from "./domain/logger.js";
@@ -20,6 +29,9 @@ import type { Route } from "./domain/route.js";
 import { routeEvents } from "./streams/route-events.js";
 import { version } from "./version.js";
 
+/** Checks kept while the metrics load; more than the start-up checks of any real list. */
+const MAX_EARLY_CHECKS = 1_000;
+
 /** What the admin plane reads and steers: the control plane's streams and the data plane. */
 export interface AdminPlaneConfig {
   readonly backends: ReadonlyArray<Backend>;
@@ -27,6 +39,8 @@ export interface AdminPlaneConfig {
   readonly route$: Observable<Route>;
   /** The proxy's events$ (health changes, failures, session closings). */
   readonly events$: Observable<ProxyEvent>;
+  /** Each check's verdict and latency, for the check duration histogram. */
+  readonly checks$: Observable<CheckResult>;
   readonly emit: (event: HealthEvent) => void;
   readonly dataPlane: Pick<DataPlane, "closeSessions">;
   /** The operator's route override: a backend index, or null for the policy. */
@@ -49,8 +63,8 @@ export interface AdminPlane {
 
 /**
  * Wires the admin API (status, events, actions, metrics) to a running proxy. Metrics and
- * their library are loaded on the first request for them, so a proxy without an admin
- * server never loads them.
+ * their library are loaded when an admin server or routes are made, so a proxy without
+ * them never loads them.
  */
 export const startAdminPlane = (config: AdminPlaneConfig): AdminPlane => {
   const { backends, logger, scheduler } = config;
@@ -101,12 +115,30 @@ export const startAdminPlane = (config: AdminPlaneConfig): AdminPlane => {
   };
 
   let metrics: Promise<Metrics> | null = null;
-  const loadMetrics = (): Promise<Metrics> =>
-    (metrics ??= createMetrics({
+  /**
+   * Starts loading the metrics as soon as an admin server or routes are made. Checks that
+   * come while the library loads (the start-up checks) are kept, a bounded few, and counted
+   * first: the histogram starts with them.
+   */
+  const loadMetrics = (): Promise<Metrics> => {
+    if (metrics !== null) return metrics;
+    const early: CheckResult[] = [];
+    const waiting = config.checks$.subscribe((check) => {
+      if (early.length < MAX_EARLY_CHECKS) early.push(check);
+    });
+    subscription.add(waiting);
+    metrics = createMetrics({
       health$: config.health$,
       route$: config.route$,
       events$: config.events$,
-    }));
+      // Subscribed at once when loaded: the hand-over from the early ones leaves no gap.
+      checks$: defer(() => {
+        waiting.unsubscribe();
+        return concat(from(early.splice(0)), config.checks$);
+      }),
+    });
+    return metrics;
+  };
   const metricsHandler: AdminHandler = (req, res) => {
     if ((req.url ?? "/").split("?", 1)[0] !== "/metrics") return false;
     loadMetrics().then(
@@ -119,15 +151,19 @@ export const startAdminPlane = (config: AdminPlaneConfig): AdminPlane => {
     return true;
   };
 
-  const routes = (options: Pick<AdminSettings, "token" | "handlers"> = {}): AdminRoutes =>
-    createAdminRoutes({
+  const routes = (options: Pick<AdminSettings, "token" | "handlers"> = {}): AdminRoutes => {
+    void loadMetrics().catch(() => undefined);
+    return createAdminRoutes({
       token: options.token,
       handlers: [...((options.handlers ?? []) as ReadonlyArray<AdminHandler>), metricsHandler],
       api,
       logger,
     });
+  };
 
   const serve = (settings: AdminSettings): AdminServer => {
+    // Its failure is told at the first scrape.
+    void loadMetrics().catch(() => undefined);
     const server = startAdminServer({
       address: settings.address,
       token: settings.token,

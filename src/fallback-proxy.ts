@@ -2,6 +2,7 @@ import type { AddressInfo } from "node:net";
 import { BehaviorSubject, type Observable, Subject, filter, map, merge } from "rxjs";
 import { backendsOf } from "./domain/backend.js";
 import type { StartDataPlane } from "./domain/data-plane.js";
+import type { CheckResult } from "./domain/check-result.js";
 import type { HealthState } from "./domain/health.js";
 import type { ProxyEvent } from "./domain/proxy-event.js";
 import type { ProxySettings } from "./domain/proxy-options.js";
@@ -41,6 +42,8 @@ export interface FallbackProxy {
   readonly route$: Observable<Route>;
   /** Health changes and failures as they happen (not replayed). */
   readonly events$: Observable<ProxyEvent>;
+  /** Each check's verdict and latency as it arrives (not replayed). */
+  readonly checks$: Observable<CheckResult>;
   /** A snapshot every stats interval. */
   readonly stats$: Observable<StatsSnapshot>;
   /** Resolves with the bound address; rejects if the listen address cannot be bound. */
@@ -130,6 +133,7 @@ export const startFallbackProxy = (config: ProxyConfig): FallbackProxy => {
     health$: control.health$,
     route$: control.route$,
     events$,
+    checks$: control.checks$,
     emit: control.emit,
     dataPlane,
     override$,
@@ -185,6 +189,7 @@ export const startFallbackProxy = (config: ProxyConfig): FallbackProxy => {
     health$: control.health$,
     route$: control.route$,
     events$,
+    checks$: control.checks$,
     admin: adminListening,
     adminRoutes: adminPlane.routes,
     failback: requestFailback,

@@ -160,6 +160,20 @@ test("with a token every request needs it as a Bearer token; else 401", async (t
   t.regex(await metrics.text(), /^tcp_fallback_up\{backend="127\.0\.0\.1:\d+",index="0"\} 1$/m);
 });
 
+test("GET /metrics on the admin server: check durations from the start-up checks, the route", async (t) => {
+  const { a, adminPort } = await setUp(t);
+  // The start-up check of each backend is in flight as the proxy starts: bounded poll.
+  let text = "";
+  for (let i = 0; i < 100; i++) {
+    text = await (await fetch(`http://127.0.0.1:${adminPort}/metrics`)).text();
+    if (/^tcp_fallback_check_duration_seconds_count\{[^}]*index="1"\} [1-9]/m.test(text)) break;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  t.regex(text, /^tcp_fallback_check_duration_seconds_count\{[^}]*index="0"\} [1-9]/m);
+  t.regex(text, /^tcp_fallback_check_duration_seconds_count\{[^}]*index="1"\} [1-9]/m);
+  t.true(text.includes(`tcp_fallback_route_primary{backend="${a.address}",index="0"} 1`));
+});
+
 test("with a token the page's HTML is served without it: it holds no data and asks for the token", async (t) => {
   const { adminPort } = await setUp(t, "s3cret");
   const page = await fetch(`http://127.0.0.1:${adminPort}/`);
