@@ -25,6 +25,7 @@ import type { DataPlane } from "./domain/data-plane.js";
 import type { HealthEvent, HealthState } from "./domain/health.js";
 import type { Logger } from "./domain/logger.js";
 import type { ProxyEvent } from "./domain/proxy-event.js";
+import type { ReloadOutcome } from "./domain/reload.js";
 import type { Route } from "./domain/route.js";
 import { routeEvents } from "./streams/route-events.js";
 import { version } from "./version.js";
@@ -46,6 +47,8 @@ export interface AdminPlaneConfig {
   /** The operator's route override: a backend index, or null for the policy. */
   readonly override$: Subject<number | null>;
   readonly failback: () => void;
+  /** Reloads the configuration file; absent without one. */
+  readonly reload?: (() => Promise<ReloadOutcome>) | undefined;
   /** The proxy's bound address, once it listens. */
   readonly listenAddress: () => string | null;
   readonly logger: Logger;
@@ -112,6 +115,7 @@ export const startAdminPlane = (config: AdminPlaneConfig): AdminPlane => {
       config.override$.next(backend);
     },
     failback: config.failback,
+    reload: config.reload,
   };
 
   let metrics: Promise<Metrics> | null = null;

@@ -11,7 +11,7 @@
  */
 import * as E from "fp-ts/lib/Either.js";
 import { availableParallelism } from "node:os";
-import { parseCommandLine } from "./cli/parse.js";
+import { WORKER_CONFIG_VARIABLE, parseCommandLine } from "./cli/parse.js";
 import type { RunOptions } from "./cli/run-options.js";
 import { usage } from "./cli/usage.js";
 import { type WorkerPlan, workerPlan } from "./cli/worker-plan.js";
@@ -31,8 +31,13 @@ const fail = (message: string): never => {
 /** What the CLI runs: one process with everything, or a primary with workers. */
 interface Running {
   readonly listening: Promise<unknown>;
+  /** Reads the configuration file again and applies it, or refuses it (logged). */
+  reloadConfig(): Promise<unknown>;
   close(): Promise<void>;
 }
+
+/** Where a reload reads its settings from: the file and the same flags, all checked again. */
+type ConfigSource = () => Promise<E.Either<ReadonlyArray<string>, RunOptions>>;
 
 const startCpuProfile = async (path: string) =>
   (await import("./adapters/cpu-profile.js")).startCpuProfile(path);
@@ -45,7 +50,12 @@ const runWorkerProcess = async (options: RunOptions, id: number): Promise<void> 
   (await import("./adapters/workers/worker.js")).runWorker(options, profile);
 };
 
-type Start = (options: RunOptions, plan: WorkerPlan, logger: Logger) => Running;
+type Start = (
+  options: RunOptions,
+  plan: WorkerPlan,
+  logger: Logger,
+  configSource: ConfigSource | undefined,
+) => Running;
 
 /** Loads the proxy; with workers, also what forks and feeds them (one process loads none of it). */
 const loadProxy = async (withWorkers: boolean): Promise<Start> => {
@@ -56,7 +66,7 @@ const loadProxy = async (withWorkers: boolean): Promise<Start> => {
       import("rxjs"),
       withWorkers ? import("./adapters/workers/fleet.js") : null,
     ]);
-  return (options, plan, logger) => {
+  return (options, plan, logger, configSource) => {
     // The fleet says how many workers start, after the backends.
     if (workers === null && plan.note !== undefined) logger.info(plan.note);
     const failback$ = new Subject<void>();
@@ -73,11 +83,12 @@ const loadProxy = async (withWorkers: boolean): Promise<Start> => {
       logger,
       scheduler: asyncScheduler,
       dataPlane: workers?.workerFleet(plan),
+      configSource,
     });
   };
 };
 
-const run = async (options: RunOptions): Promise<void> => {
+const run = async (options: RunOptions, argv: ReadonlyArray<string>): Promise<void> => {
   const plan = workerPlan(options, availableParallelism());
   // A worker runs this program too, with the same flags, so it makes the same plan.
   const cluster = plan.count > 1 ? (await import("node:cluster")).default : null;
@@ -98,13 +109,28 @@ const run = async (options: RunOptions): Promise<void> => {
   const { setUpLogging } = await import("./adapters/log-setup.js");
   const { logger, sink } = await setUpLogging(options).catch((error: Error) => fail(error.message));
   logger.info(`Starting tcp-fallback ver ${version}`);
-  const running = (await loading)(options, plan, logger);
-  const stopReopening = onSignals(reopenSignals, (signal) => {
-    sink.reopen();
-    logger.info(`Log reopened on ${signal}`);
-  });
+  const configSource = options.config === undefined ? undefined : fileSource(argv);
+  if (options.config !== undefined)
+    process.env[WORKER_CONFIG_VARIABLE] = JSON.stringify((options as { file?: unknown }).file);
+  const running = (await loading)(options, plan, logger, configSource);
+  // With a configuration file, SIGHUP reloads it and only SIGUSR1 reopens the log.
+  const stopReopening = onSignals(
+    configSource === undefined ? reopenSignals : ["SIGUSR1"],
+    (signal) => {
+      sink.reopen();
+      logger.info(`Log reopened on ${signal}`);
+    },
+  );
+  const stopReloading =
+    configSource === undefined
+      ? () => undefined
+      : onSignals(["SIGHUP"], (signal) => {
+          logger.info(`Reloading ${options.config ?? ""} on ${signal}`);
+          void running.reloadConfig();
+        });
   const release = async (): Promise<void> => {
     stopReopening();
+    stopReloading();
     await profile?.stop();
     await sink.close();
   };
@@ -130,6 +156,17 @@ const run = async (options: RunOptions): Promise<void> => {
   }
 };
 
+/** The file and the same flags, read and checked again; a worker's copy is updated. */
+const fileSource =
+  (argv: ReadonlyArray<string>): ConfigSource =>
+  async () => {
+    const command = await parseCommandLine(argv);
+    if (E.isLeft(command)) return E.left(command.left.message.split("\n"));
+    if (command.right.kind !== "run") return E.left(["not a run of the proxy"]);
+    process.env[WORKER_CONFIG_VARIABLE] = JSON.stringify(command.right.file);
+    return E.right(command.right);
+  };
+
 const main = async (argv: ReadonlyArray<string>): Promise<void> => {
   const command = await parseCommandLine(argv);
   if (E.isLeft(command)) {
@@ -145,9 +182,44 @@ const main = async (argv: ReadonlyArray<string>): Promise<void> => {
     case "version":
       process.stdout.write(`tcp-fallback ${version}\n`);
       return;
+    case "check-config":
+      process.stdout.write(`${effectiveSettings(command.right)}\n`);
+      return;
     case "run":
-      void run(command.right);
+      void run(command.right, argv);
   }
+};
+
+/** The settings a file and the flags make, as JSON, secrets left out. */
+const effectiveSettings = (options: RunOptions & { readonly file?: unknown }): string => {
+  const {
+    file: _file,
+    kind: _kind,
+    ...settings
+  } = options as RunOptions & {
+    file?: unknown;
+    kind?: string;
+  };
+  const hidden = "(set, not shown)";
+  return JSON.stringify(
+    {
+      ...settings,
+      checkCredentials: {
+        ...settings.checkCredentials,
+        ...(settings.checkCredentials.password === undefined ? {} : { password: hidden }),
+      },
+      ...(settings.admin === undefined
+        ? {}
+        : {
+            admin: {
+              ...settings.admin,
+              ...(settings.admin.token === undefined ? {} : { token: hidden }),
+            },
+          }),
+    },
+    null,
+    2,
+  );
 };
 
 void main(process.argv.slice(2));

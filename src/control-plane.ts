@@ -7,18 +7,20 @@ import {
   Subscription,
   distinctUntilChanged,
   isObservable,
+  map,
   share,
   takeUntil,
   timer,
 } from "rxjs";
 import type { Backend } from "./domain/backend.js";
 import { type CheckResult, checkResultOf } from "./domain/check-result.js";
-import { type HealthEvent, type HealthState, initialHealth } from "./domain/health.js";
+import { type HealthEvent, type HealthState, initialHealth, ranked } from "./domain/health.js";
 import { formatDuration } from "./domain/duration.js";
 import { InvalidOptionsError } from "./domain/option-codecs.js";
 import type { Logger } from "./domain/logger.js";
 import type { ProxyEvent } from "./domain/proxy-event.js";
-import { type Route, sameRoute } from "./domain/route.js";
+import { type Route, sameRoute, shareOf, withShare } from "./domain/route.js";
+import { type BackendPlan, planBackends } from "./domain/backend-plan.js";
 import { type StatsSnapshot, snapshotOf } from "./domain/stats.js";
 import { eventLog, logStats } from "./adapters/event-log.js";
 import { checkProbe } from "./adapters/checks/check-probe.js";
@@ -58,6 +60,11 @@ export interface ControlPlane {
   readonly checks$: Observable<CheckResult>;
   /** Feeds a connection outcome into the health loop (synchronously: the route follows at once). */
   emit(event: HealthEvent): void;
+  /**
+   * A reload's backend list (numbered as backendsOf does): backends keep their slot, health and
+   * counters by id; new ones start checking; the ones left out take no new clients.
+   */
+  reconfigure(backends: ReadonlyArray<Backend>): BackendPlan;
   /** The latest route, for a synchronous read per dial. */
   currentRoute(): Route;
   /** Whether a backend is up now (by index). */
@@ -66,6 +73,14 @@ export interface ControlPlane {
   /** Stops probing and stats, completes the streams. */
   stop(): void;
 }
+
+const withoutRetired = (route: Route, state: HealthState): Route => {
+  if (!route.some((b) => state.backends[b.index]?.retired === true)) return route;
+  return withShare(
+    route.filter((b) => state.backends[b.index]?.retired !== true),
+    state.backends[route[0]?.index ?? -1]?.retired === true ? 1 : shareOf(route),
+  );
+};
 
 const messageOf = (error: unknown): string =>
   error instanceof Error ? error.message : String(error);
@@ -117,7 +132,14 @@ export const startControlPlane = (config: ControlPlaneConfig): ControlPlane => {
   const subscriptions = new Subscription();
   const health = new BehaviorSubject<HealthState>(initialHealth(backends, scheduler.now()));
   const health$ = health.asObservable();
-  const context: PolicyContext = { scheduler, backends };
+  // Every slot, by index, as reloads leave them: a policy's route is checked against these.
+  let slots: ReadonlyArray<Backend> = backends;
+  const context: PolicyContext = {
+    scheduler,
+    get backends() {
+      return slots;
+    },
+  };
   // The program's policy is checked as given; the operator's override wraps it after.
   const prepared = preparedPolicy(config.route, health$, context);
   const policy =
@@ -159,6 +181,8 @@ export const startControlPlane = (config: ControlPlaneConfig): ControlPlane => {
     policyFailed,
     POLICY_RETRY_AFTER_MS,
   )(health$, context).pipe(
+    // A policy that still holds a backend a reload took out: it takes no new clients.
+    map((route) => withoutRetired(route, health.getValue())),
     distinctUntilChanged(sameRoute),
     share({ connector: () => new ReplaySubject<Route>(1), resetOnRefCountZero: false }),
   );
@@ -194,6 +218,24 @@ export const startControlPlane = (config: ControlPlaneConfig): ControlPlane => {
     checks$: checks.asObservable(),
     emit: (event) => connectionEvents.next(event),
     currentRoute: () => currentRoute,
+    reconfigure: (next) => {
+      const state = health.getValue();
+      const plan = planBackends(
+        slots,
+        ranked(state).map((b) => b.backend.index),
+        next,
+      );
+      slots = plan.slots;
+      connectionEvents.next({
+        type: "reconfigure",
+        backends: plan.backends,
+        added: plan.added,
+        removed: plan.removed,
+        changed: plan.changed,
+        at: scheduler.now(),
+      });
+      return plan;
+    },
     isUp: (backend) => health.getValue().backends[backend]?.up === true,
     snapshot: () => snapshotOf(health.getValue(), scheduler.now()),
     stop: () => {

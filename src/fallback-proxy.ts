@@ -1,4 +1,5 @@
 import type { AddressInfo } from "node:net";
+import * as E from "fp-ts/lib/Either.js";
 import { BehaviorSubject, type Observable, Subject, filter, map, merge } from "rxjs";
 import { backendsOf } from "./domain/backend.js";
 import type { StartDataPlane } from "./domain/data-plane.js";
@@ -16,7 +17,9 @@ import { sessionClosings } from "./streams/session-closings.js";
 import { startAdminPlane } from "./admin-plane.js";
 import type { AdminRoutes } from "./adapters/admin/admin-routes.js";
 import type { AdminSettings } from "./domain/admin-options.js";
-import { formatAddress } from "./domain/backend.js";
+import { type Backend, formatAddress } from "./domain/backend.js";
+import { type ReloadOutcome, restartOnly } from "./domain/reload.js";
+import { longTimer } from "./streams/long-timer.js";
 import { changeNotices } from "./streams/change-notices.js";
 import { DEFAULT_HOOK_TIMEOUT_MS, startHookRunner } from "./adapters/hook-runner.js";
 
@@ -33,6 +36,9 @@ export interface ProxyConfig
    * policy should listen to it. The proxy makes its own when not given.
    */
   readonly failback$?: Subject<void> | undefined;
+  /** Where reloadConfig (SIGHUP, POST /reload) reads new settings: a file, checked again. */
+  readonly configSource?:
+    (() => Promise<E.Either<ReadonlyArray<string>, ProxySettings>>) | undefined;
 }
 
 export interface FallbackProxy {
@@ -55,6 +61,15 @@ export interface FallbackProxy {
    * HTTP server the program owns; `token` and `handlers` as in the `admin` option.
    */
   adminRoutes(options?: Pick<AdminSettings, "token" | "handlers">): AdminRoutes;
+  /**
+   * Applies new settings while running: the backend list (added ones start checking, removed
+   * ones take no new clients and their connections drain for up to the drain timeout, the
+   * others keep their health and counters by id) and the listen address. Settings that can
+   * only change at a restart are named in the outcome and logged.
+   */
+  reload(settings: ProxySettings): Promise<ReloadOutcome>;
+  /** Reads the config source again and reloads, or refuses it (logged, a config-refused event). */
+  reloadConfig(): Promise<ReloadOutcome>;
   /** Asks for the manual failback (what POST /failback does). */
   failback(): void;
   /** Counters and health right now. */
@@ -66,6 +81,26 @@ export interface FallbackProxy {
   close(): Promise<void>;
 }
 
+/** The settings in a config, without the pieces that are code. */
+const settingsOf = (config: ProxyConfig): ProxySettings => ({
+  listen: config.listen,
+  backends: config.backends,
+  connectTimeoutMs: config.connectTimeoutMs,
+  hedgeMs: config.hedgeMs,
+  probeDelayMs: config.probeDelayMs,
+  checkIntervalMs: config.checkIntervalMs,
+  statsIntervalMs: config.statsIntervalMs,
+  drainTimeoutMs: config.drainTimeoutMs,
+  onDown: config.onDown ?? "keep",
+  onFailback: config.onFailback ?? KEEP_ON_FAILBACK,
+  rise: config.rise,
+  fall: config.fall,
+  check: config.check,
+  checkCredentials: config.checkCredentials,
+  ...(config.admin === undefined ? {} : { admin: config.admin }),
+  ...(config.onChange === undefined ? {} : { onChange: config.onChange }),
+});
+
 /**
  * The composition root, for the library and the command line alike: the control plane
  * (streams) and a data plane (sockets, in this process or in workers), wired.
@@ -73,6 +108,8 @@ export interface FallbackProxy {
 export const startFallbackProxy = (config: ProxyConfig): FallbackProxy => {
   const { logger, scheduler } = config;
   const backends = backendsOf(config.backends, config);
+  // What a reload compares with and replaces.
+  let running: ProxySettings = settingsOf(config);
   // First, as it may refuse the route policy before anything starts.
   const failback$ = config.failback$ ?? new Subject<void>();
   // The operator's route override (POST /route): a backend index, or null for the policy.
@@ -138,6 +175,8 @@ export const startFallbackProxy = (config: ProxyConfig): FallbackProxy => {
     dataPlane,
     override$,
     failback: requestFailback,
+    // Defined below; only with a config source is there anything to reload.
+    reload: config.configSource === undefined ? undefined : () => reloadConfig(),
     listenAddress: () => boundAddress,
     logger,
     scheduler,
@@ -155,7 +194,80 @@ export const startFallbackProxy = (config: ProxyConfig): FallbackProxy => {
         hook.run(notice),
       ),
     );
+  // Removed backends' connections drain for up to the drain timeout, then are closed.
+  const retiring = new Map<number, () => void>();
+  const retire = (backend: Backend, drainMs: number): void => {
+    retiring.get(backend.index)?.();
+    const timer = longTimer(drainMs, undefined, scheduler).subscribe(() => {
+      retiring.delete(backend.index);
+      const closed = dataPlane.closeSessions(backend.index);
+      if (closed !== 0)
+        logger.info(
+          `Closed ${closed ?? "the"} connection(s) of backend ${backend.label}: removed by a reload, drain timeout over`,
+        );
+    });
+    retiring.set(backend.index, () => timer.unsubscribe());
+  };
+  const unretire = (backend: Backend): void => {
+    retiring.get(backend.index)?.();
+    retiring.delete(backend.index);
+  };
+
+  const reload = async (next: ProxySettings): Promise<ReloadOutcome> => {
+    const listenChanged =
+      formatAddress(next.listen) !== formatAddress(running.listen) && next.listen.port !== 0;
+    if (listenChanged) {
+      if (dataPlane.relisten === undefined) {
+        const problems = [
+          `the listen address cannot change while running with workers (${formatAddress(running.listen)} to ${formatAddress(next.listen)}): restart to move it`,
+        ];
+        refused(problems);
+        return { ok: false, problems };
+      }
+      try {
+        const address = await dataPlane.relisten(next.listen);
+        boundAddress = formatAddress({ host: address.address, port: address.port });
+        logger.info(`Listening on ${boundAddress} (moved by a reload)`);
+      } catch (error) {
+        const problems = [(error as Error).message];
+        refused(problems);
+        return { ok: false, problems };
+      }
+    }
+    const atRestart = restartOnly(running, next);
+    if (atRestart.length > 0)
+      logger.warn(`Reload: ${atRestart.join(", ")} changed; applied at the next start`);
+    const plan = control.reconfigure(backendsOf(next.backends, next));
+    dataPlane.setBackends?.(plan.slots);
+    for (const backend of plan.removed) retire(backend, next.drainTimeoutMs);
+    for (const backend of plan.added) unretire(backend);
+    running = { ...next, listen: listenChanged ? next.listen : running.listen };
+    return {
+      ok: true,
+      added: plan.added.map((b) => b.id),
+      removed: plan.removed.map((b) => b.id),
+      changed: plan.changed.map((b) => b.id),
+      listen: boundAddress,
+      atRestart,
+    };
+  };
+  const reloadConfig = async (): Promise<ReloadOutcome> => {
+    if (config.configSource === undefined)
+      return { ok: false, problems: ["no configuration file to reload (start with -config)"] };
+    const next = await config.configSource();
+    if (E.isRight(next)) return reload(next.right);
+    refused(next.left);
+    return { ok: false, problems: next.left };
+  };
+  const refused = (problems: ReadonlyArray<string>): void => {
+    const event: ProxyEvent = { type: "config-refused", problems, at: scheduler.now() };
+    logProxyEvent(logger, event);
+    sessionEvents.next(event);
+  };
+
   const stop = (): void => {
+    for (const cancel of retiring.values()) cancel();
+    retiring.clear();
     void adminServer?.close();
     adminPlane.stop();
     override$.complete();
@@ -192,6 +304,8 @@ export const startFallbackProxy = (config: ProxyConfig): FallbackProxy => {
     checks$: control.checks$,
     admin: adminListening,
     adminRoutes: adminPlane.routes,
+    reload,
+    reloadConfig,
     failback: requestFailback,
     stats$: control.stats$,
     listening,

@@ -50,6 +50,19 @@ export const logProxyEvent = (logger: Logger, event: ProxyEvent): void => {
         `Closing connections of backend ${event.backend.label}: ${event.reason === "failback" ? `failback to ${event.to.label}` : event.reason}`,
       );
       return;
+    case "config-reloaded": {
+      const list = (backends: ReadonlyArray<{ readonly label: string }>): string =>
+        backends.length === 0 ? "none" : backends.map((b) => b.label).join(", ");
+      logger.info(
+        `Configuration reloaded: added ${list(event.added)}; removed ${list(event.removed)}; changed ${list(event.changed)}`,
+      );
+      return;
+    }
+    case "config-refused":
+      logger.error(
+        `Configuration reload refused, the running one stays: ${event.problems.join("; ")}`,
+      );
+      return;
   }
 };
 

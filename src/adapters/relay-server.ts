@@ -72,12 +72,26 @@ export const startRelayServer = (config: RelayServerConfig): RelayServer => {
   };
 
   let server: Server | null = null;
-  const listening = listen(config.listen, onClient).then((bound) => {
+  const bind = (address: Address): Promise<Server> =>
+    listen(address, onClient).then((bound) => {
+      // After bind, accept errors (e.g. out of file descriptors) are logged; the proxy goes on.
+      bound.on("error", (error: Error) => logger.error(`Accept failed: ${error.message}`));
+      return bound;
+    });
+  const listening = bind(config.listen).then((bound) => {
     server = bound;
-    // After bind, accept errors (e.g. out of file descriptors) are logged; the proxy goes on.
-    bound.on("error", (error: Error) => logger.error(`Accept failed: ${error.message}`));
     return boundAddress(bound);
   });
+
+  // The new listener first: clients are accepted all along; the old one's live clients go on.
+  const relisten = async (address: Address): Promise<AddressInfo> => {
+    await listening;
+    const next = await bind(address);
+    const previous = server;
+    server = next;
+    previous?.close();
+    return boundAddress(next);
+  };
 
   const drain = async (timeoutMs: number): Promise<void> => {
     await listening.catch(() => undefined);
@@ -128,6 +142,7 @@ export const startRelayServer = (config: RelayServerConfig): RelayServer => {
     },
     drain,
     closeSessions,
+    relisten,
   };
 };
 

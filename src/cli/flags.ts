@@ -236,5 +236,16 @@ export const FLAGS: ReadonlyArray<Flag> = [
     ...text("command"),
     help: "run this command (split into words with shell-like quotes, no shell) for every change of the route or of a backend's state, the change as a JSON line on stdin and TCP_FALLBACK_* variables; one at a time, each bounded to 10s",
   },
+  {
+    name: "config",
+    into: "config",
+    ...path,
+    help: "read the settings from this YAML or JSON file (keys are the library's option names; flags given override it; the addresses may be left out); SIGHUP and POST /reload reload it, and SIGUSR1 alone reopens -logfile",
+  },
+  {
+    name: "check-config",
+    into: "checkConfig",
+    help: "with -config: check the file and the flags, print the settings they make, and exit (0 if good, 2 if not) without listening",
+  },
   { name: "version", into: "version", help: "print the version and exit" },
 ];

@@ -36,12 +36,17 @@ export interface RunOptions extends ProxySettings {
   readonly checkPasswordFile: string | undefined;
   /** Where the admin token is read from (before anything listens). */
   readonly adminTokenFile?: string | undefined;
+  /** The configuration file the settings were read from, if any. */
+  readonly config?: string | undefined;
 }
 
-/** The listen and backend addresses as written, already checked. */
+/**
+ * The listen and backend addresses as written, already checked; from a config file, the
+ * backends as written there (an address, or an object with one), checked by the decoder.
+ */
 export interface AddressTexts {
-  readonly listen: string;
-  readonly backends: ReadonlyArray<string>;
+  readonly listen: unknown;
+  readonly backends: ReadonlyArray<unknown>;
 }
 
 /** "immediate", "delay:DURATION", "ramp:DURATION" or "manual". */
@@ -81,6 +86,8 @@ export const cliOptionCodecs = {
   failback: Failback,
   // Read before decoding: -version runs nothing.
   version: t.boolean,
+  config: t.string,
+  checkConfig: t.boolean,
 };
 
 type CliKey = keyof typeof cliOptionCodecs;
@@ -178,6 +185,7 @@ export const decodeRunOptions = (
         failback: cli.failback ?? IMMEDIATE,
         checkPasswordFile: cli.checkPasswordFile,
         ...(cli.adminTokenFile === undefined ? {} : { adminTokenFile: cli.adminTokenFile }),
+        ...(cli.config === undefined ? {} : { config: cli.config }),
       };
     }),
   );

@@ -1,6 +1,6 @@
 import type { Backend } from "./backend.js";
 import { formatAddress } from "./backend.js";
-import type { BackendHealth, HealthState } from "./health.js";
+import { type BackendHealth, type HealthState, ranked } from "./health.js";
 import { type Route, shareOf } from "./route.js";
 
 /** What GET /status answers, and what an SSE client gets first (a `state` event). */
@@ -19,7 +19,7 @@ export interface BackendStatus {
   readonly id: string;
   readonly address: string;
   readonly index: number;
-  /** up, falling, down, rising; or drain / maint while an operator holds it. */
+  /** up, falling, down, rising; drain / maint while an operator holds it; removed by a reload. */
   readonly state: string;
   readonly up: boolean;
   /** ISO time the current up period or outage began. */
@@ -58,7 +58,7 @@ export const backendStatus = (
   id: b.backend.id,
   address: formatAddress(b.backend.address),
   index: b.backend.index,
-  state: b.admin ?? b.status.kind,
+  state: b.retired === true ? "removed" : (b.admin ?? b.status.kind),
   up: b.up,
   since: iso(b.downSince ?? b.upSince),
   downtimeMs: b.pastDowntimeMs + (b.downSince === null ? 0 : Math.max(0, now - b.downSince)),
@@ -97,8 +97,10 @@ export const adminStatus = (input: StatusInput): AdminStatus => ({
   uptimeMs: input.now - input.startedAt,
   listen: input.listen,
   route: routeIds(input.route),
-  backends: input.health.backends.map((b) =>
-    backendStatus(b, input.now, input.failures.get(b.backend.index)),
-  ),
+  // The list in priority order, then backends a reload removed (while they are still known).
+  backends: [
+    ...ranked(input.health),
+    ...input.health.backends.filter((b) => b.retired === true),
+  ].map((b) => backendStatus(b, input.now, input.failures.get(b.backend.index))),
   totals: input.health.totals,
 });

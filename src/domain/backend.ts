@@ -24,12 +24,20 @@ export interface BackendSpec {
   readonly fall?: number;
 }
 
-/** A backend in the configured list; `index` is its priority (0 = primary). */
+/**
+ * A backend in the configured list. `index` is its slot: it never changes while the proxy
+ * runs, so connections, counters and workers agree on it across reloads. `rank` is its place
+ * in the list (0 = primary); absent, the index is the rank (as before any reload).
+ */
 export interface Backend extends BackendSpec {
   readonly index: number;
   /** Its name where it has one, otherwise its label. */
   readonly id: string;
+  readonly rank?: number;
 }
+
+/** A backend's place in the list: lower comes first. */
+export const rankOf = (backend: Backend): number => backend.rank ?? backend.index;
 
 /** Formats an address the way Go's net.JoinHostPort does: IPv6 literals get brackets. */
 export const formatAddress = ({ host, port }: Address): string =>

@@ -1,3 +1,4 @@
+import type { Address, Backend } from "./backend.js";
 import type { HealthEvent } from "./health.js";
 import type { Logger } from "./logger.js";
 import type { Route } from "./route.js";
@@ -36,6 +37,17 @@ export interface DataPlane {
    * when it knows (workers close theirs on their own).
    */
   closeSessions(backend: number): number | void;
+  /**
+   * After a reload: every backend slot, by index, so indices in later routes and orders are
+   * known (a data plane that routes on the route's own backend objects may ignore it).
+   */
+  setBackends?(slots: ReadonlyArray<Backend>): void;
+  /**
+   * After a reload: listens on a new address; once bound, stops accepting on the old one
+   * (its live connections go on). Rejects, still listening on the old one, if it cannot bind.
+   * Absent: this data plane cannot move (the reload says so).
+   */
+  relisten?(address: Address): Promise<BoundAddress>;
   /**
    * Stops accepting, lets live connections finish for up to `timeoutMs`, then closes the rest.
    * Resolves once every outcome has been emitted, so final stats count every connection.

@@ -41,6 +41,11 @@ export interface BackendHealth {
    * checks. While set, `up` is false whatever the checks say; absent: checks decide.
    */
   readonly admin?: AdminHold;
+  /**
+   * Taken out of the list by a reload: no new clients, no checks; its live connections drain
+   * and are still counted. A reload that lists it again brings it back.
+   */
+  readonly retired?: true;
 }
 
 /** A check's verdict as the health state keeps it: when (stream clock), how long, and why not. */
@@ -67,9 +72,21 @@ export interface Totals {
 }
 
 export interface HealthState {
+  /** By slot (a backend's `index`). */
   readonly backends: ReadonlyArray<BackendHealth>;
   readonly totals: Totals;
+  /**
+   * The slots in the list, in priority order, once a reload has changed the list; absent:
+   * every slot, in index order.
+   */
+  readonly order?: ReadonlyArray<number>;
 }
+
+/** The listed backends in priority order (retired ones left out). */
+export const ranked = (state: HealthState): ReadonlyArray<BackendHealth> =>
+  state.order === undefined
+    ? state.backends
+    : state.order.flatMap((index) => state.backends[index] ?? []);
 
 /** Counters of one backend's traffic since the last tally. */
 export interface TrafficDelta {
@@ -132,6 +149,19 @@ export type HealthEvent =
       readonly at: number;
     }
   /**
+   * A reload's new list: `backends` in priority order, each in its slot (see planBackends).
+   * Listed backends keep their health and counters; new slots start as at start-up; slots
+   * left out are retired.
+   */
+  | {
+      readonly type: "reconfigure";
+      readonly backends: ReadonlyArray<Backend>;
+      readonly added: ReadonlyArray<Backend>;
+      readonly removed: ReadonlyArray<Backend>;
+      readonly changed: ReadonlyArray<Backend>;
+      readonly at: number;
+    }
+  /**
    * Clients closed because a dial failed for a local reason (out of descriptors, ports,
    * buffers): no backend is to blame, so health stays as it is; they count as refused.
    */
@@ -148,21 +178,24 @@ export type HealthEvent =
  * yet: it takes no clients until its first check passes (never writes to a replica at start).
  */
 export const initialHealth = (backends: ReadonlyArray<Backend>, at = 0): HealthState => ({
-  backends: backends.map((backend) => ({
-    backend,
-    ...(checkDecides(backend.check)
-      ? { status: UNCHECKED, up: false, upSince: null, downSince: at }
-      : { status: UP, up: true, upSince: at, downSince: null }),
-    pastDowntimeMs: 0,
-    requests: 0,
-    errors: 0,
-    bytesIn: 0,
-    bytesOut: 0,
-    active: 0,
-    lastUsed: null,
-    lastCheck: null,
-  })),
+  backends: backends.map((backend) => freshHealth(backend, at)),
   totals: { accepted: 0, refused: 0, active: 0 },
+});
+
+/** A backend as it starts: up, or waiting for its first check when its check decides. */
+const freshHealth = (backend: Backend, at: number): BackendHealth => ({
+  backend,
+  ...(checkDecides(backend.check)
+    ? { status: UNCHECKED, up: false, upSince: null, downSince: at }
+    : { status: UP, up: true, upSince: at, downSince: null }),
+  pastDowntimeMs: 0,
+  requests: 0,
+  errors: 0,
+  bytesIn: 0,
+  bytesOut: 0,
+  active: 0,
+  lastUsed: null,
+  lastCheck: null,
 });
 
 const UP: HealthStatus = { kind: "up" };
@@ -250,12 +283,12 @@ const updateBackend = (
   if (current === undefined) return { state, transitions: none };
   const backends = state.backends.slice();
   const step = update(current);
-  // An operator's hold outlasts what checks and clients say.
+  // An operator's hold, or a reload that took it out, outlasts what checks and clients say.
   backends[index] =
-    step.backend.admin !== undefined && step.backend.up
+    (step.backend.admin !== undefined || step.backend.retired === true) && step.backend.up
       ? { ...step.backend, up: false }
       : step.backend;
-  return { state: { backends, totals }, transitions: step.transitions };
+  return { state: { ...state, backends, totals }, transitions: step.transitions };
 };
 
 const counted = (state: HealthState): HealthStep => ({ state, transitions: none });
@@ -281,6 +314,7 @@ const addTraffic = (
     };
   }
   return {
+    ...state,
     backends,
     totals: { ...state.totals, accepted: state.totals.accepted + accepted, active },
   };
@@ -327,10 +361,10 @@ export const stepHealth = (state: HealthState, event: HealthEvent): HealthStep =
     case "admin":
       return updateBackend(state, event.backend, (b) => adminStep(b, event.action, event.at));
     case "accepted":
-      return counted({ backends: state.backends, totals: { ...t, accepted: t.accepted + 1 } });
+      return counted({ ...state, totals: { ...t, accepted: t.accepted + 1 } });
     case "no-backend":
       return {
-        state: { backends: state.backends, totals: { ...t, refused: t.refused + 1 } },
+        state: { ...state, totals: { ...t, refused: t.refused + 1 } },
         transitions: [{ type: "no-backend", at: event.at }],
       };
     case "connected":
@@ -395,11 +429,41 @@ export const stepHealth = (state: HealthState, event: HealthEvent): HealthStep =
         };
       });
     case "refused-locally":
-      return counted({
-        backends: state.backends,
-        totals: { ...t, refused: t.refused + event.count },
-      });
+      return counted({ ...state, totals: { ...t, refused: t.refused + event.count } });
+    case "reconfigure":
+      return reconfigured(state, event);
   }
+};
+
+/** A reload's list: listed slots keep their health with their new settings; the rest retire. */
+const reconfigured = (
+  state: HealthState,
+  event: Extract<HealthEvent, { type: "reconfigure" }>,
+): HealthStep => {
+  const backends = state.backends.slice();
+  const listed = new Set<number>();
+  for (const backend of event.backends) {
+    listed.add(backend.index);
+    const current = backends[backend.index];
+    if (current === undefined) {
+      backends[backend.index] = freshHealth(backend, event.at);
+      continue;
+    }
+    const { retired: _back, ...rest } = current;
+    backends[backend.index] = {
+      ...rest,
+      backend,
+      up: takesClients(current.status) && current.admin === undefined,
+    };
+  }
+  for (const [index, b] of backends.entries())
+    if (!listed.has(index) && b.retired !== true)
+      backends[index] = { ...b, retired: true, up: false };
+  const { backends: _listed, ...summary } = event;
+  return {
+    state: { ...state, backends, order: event.backends.map((b) => b.index) },
+    transitions: [{ ...summary, type: "config-reloaded" }],
+  };
 };
 
 /** The next state only (see stepHealth for the transitions). */
@@ -411,7 +475,12 @@ export const downtimeAt = (b: BackendHealth, now: number): number =>
   b.pastDowntimeMs + (b.downSince === null ? 0 : now - b.downSince);
 
 export const upBackends = (state: HealthState): ReadonlyArray<Backend> =>
-  state.backends.filter((b) => b.up).map((b) => b.backend);
+  ranked(state)
+    .filter((b) => b.up)
+    .map((b) => b.backend);
 
+/** Listed backends that take no clients (retired ones are not checked). */
 export const downBackends = (state: HealthState): ReadonlyArray<Backend> =>
-  state.backends.filter((b) => !b.up).map((b) => b.backend);
+  ranked(state)
+    .filter((b) => !b.up)
+    .map((b) => b.backend);

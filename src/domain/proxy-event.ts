@@ -68,7 +68,21 @@ export type ProxyEvent =
       readonly at: number;
     }
   /** A backend's live connections are being closed (-on-down, -on-failback). */
-  | ({ readonly type: "sessions-closed"; readonly at: number } & SessionClosing);
+  | ({ readonly type: "sessions-closed"; readonly at: number } & SessionClosing)
+  /** A reload changed the backend list (or only settings): what it added, removed, changed. */
+  | {
+      readonly type: "config-reloaded";
+      readonly added: ReadonlyArray<Backend>;
+      readonly removed: ReadonlyArray<Backend>;
+      readonly changed: ReadonlyArray<Backend>;
+      readonly at: number;
+    }
+  /** A reload was refused (the running configuration stays): why, one problem per line. */
+  | {
+      readonly type: "config-refused";
+      readonly problems: ReadonlyArray<string>;
+      readonly at: number;
+    };
 
 /** The events one reducer step produces, judged from the state before it (see stepHealth). */
 export const transitionsOf = (before: HealthState, event: HealthEvent): ReadonlyArray<ProxyEvent> =>

@@ -1,4 +1,5 @@
-import type { HealthState } from "./health.js";
+import { rankOf } from "./backend.js";
+import { type HealthState, ranked } from "./health.js";
 import { type Route, firstHealthyRoute, withShare } from "./route.js";
 
 /**
@@ -46,7 +47,7 @@ export const nextRampStepAt = (ramp: Ramp, now: number, durationMs: number): num
 
 /** Index of the first healthy backend in list order, or null if none is up. */
 export const leadOf = (state: HealthState): number | null =>
-  state.backends.find((b) => b.up)?.backend.index ?? null;
+  ranked(state).find((b) => b.up)?.backend.index ?? null;
 
 /** What gradual failback remembers from one health state to the next. */
 export interface RampState {
@@ -83,10 +84,11 @@ const nextRamp = (
   now: number,
   durationMs: number,
 ): Ramp | null => {
-  const lead = state.backends.find((b) => b.up);
+  const listed = ranked(state);
+  const lead = listed.find((b) => b.up);
   if (lead === undefined) return null;
   const { index } = lead.backend;
-  const othersUp = state.backends.some((b) => b.up && b !== lead);
+  const othersUp = listed.some((b) => b.up && b !== lead);
   if (!othersUp) return null;
   const fresh: Ramp = { backend: index, since: now, upSince: lead.upSince };
   const { ramp, lead: previousLead } = previous;
@@ -94,7 +96,11 @@ const nextRamp = (
     if (ramp.upSince !== lead.upSince) return fresh;
     return now - ramp.since < durationMs ? ramp : null;
   }
-  return previousLead !== null && index < previousLead && wentDown[index] === true ? fresh : null;
+  // Earlier in the list than the previous lead: compared by rank (slots keep their index).
+  const before = previousLead === null ? undefined : state.backends[previousLead]?.backend;
+  return before !== undefined && rankOf(lead.backend) < rankOf(before) && wentDown[index] === true
+    ? fresh
+    : null;
 };
 
 /** What gradual failback makes of a health state seen at `now`. */

@@ -1,6 +1,6 @@
 import * as E from "fp-ts/lib/Either.js";
 import type { Backend } from "./backend.js";
-import type { HealthState } from "./health.js";
+import { type HealthState, ranked } from "./health.js";
 
 /**
  * Where new clients go: backends to try in order. The first is the target; the rest are
@@ -24,7 +24,9 @@ export const sameRoute = (a: Route, b: Route): boolean =>
 
 /** Healthy backends in list order: the primary whenever it is up (immediate failback). */
 export const firstHealthyRoute = (state: HealthState): Route =>
-  state.backends.filter((b) => b.up).map((b) => b.backend);
+  ranked(state)
+    .filter((b) => b.up)
+    .map((b) => b.backend);
 
 /**
  * Sticky choice: keep `current` while it is up; otherwise take the first healthy backend.
@@ -32,7 +34,7 @@ export const firstHealthyRoute = (state: HealthState): Route =>
  */
 export const stickyChoice = (current: Backend | null, state: HealthState): Backend | null => {
   if (current !== null && state.backends[current.index]?.up === true) return current;
-  return state.backends.find((b) => b.up)?.backend ?? null;
+  return ranked(state).find((b) => b.up)?.backend ?? null;
 };
 
 /** A route led by `lead`, then the other healthy backends in list order. */
@@ -80,7 +82,7 @@ export const settledFirstRoute = (
 ): Route => {
   const settled: Backend[] = [];
   const recent: Backend[] = [];
-  for (const b of state.backends) {
+  for (const b of ranked(state)) {
     if (!b.up) continue;
     const fresh = b.upSince !== null && b.upSince > startedAt && now - b.upSince < holdMs;
     (fresh ? recent : settled).push(b.backend);

@@ -8,44 +8,51 @@ import {
   from,
   finalize,
   EMPTY,
+  distinctUntilChanged,
+  merge,
+  skip,
 } from "rxjs";
 import type { Backend } from "../domain/backend.js";
 import type { Probe } from "../domain/probe.js";
-import { type HealthState, type ProbeEvent, downBackends } from "../domain/health.js";
+import { type HealthState, type ProbeEvent, downBackends, ranked } from "../domain/health.js";
 import { longTimer } from "./long-timer.js";
 
 /** Backends in maintenance are not checked: an operator took them out. */
 const checked = (backends: ReadonlyArray<Backend>, state: HealthState): ReadonlyArray<Backend> =>
   backends.filter((b) => state.backends[b.index]?.admin !== "maint");
 
+const listed = (state: HealthState): ReadonlyArray<Backend> => ranked(state).map((b) => b.backend);
+
 /**
  * Which backends to probe on each tick: all of them at start, then every `probeDelayMs`
  * only those that are down (healthy backends are not probed); or, with `checkIntervalMs`, all
- * of them at start and every `checkIntervalMs`.
+ * of them at start and every `checkIntervalMs`. A reload that changes the list has every
+ * listed backend checked at once: added ones need a verdict, changed ones a new one.
  */
 export const probeTargets = (
   health$: Observable<HealthState>,
   probeDelayMs: number,
   scheduler: SchedulerLike = asyncScheduler,
   checkIntervalMs?: number,
-): Observable<ReadonlyArray<Backend>> =>
-  checkIntervalMs === undefined
-    ? longTimer(0, probeDelayMs, scheduler).pipe(
-        withLatestFrom(health$),
-        map(([tick, state]) =>
-          checked(tick === 0 ? state.backends.map((b) => b.backend) : downBackends(state), state),
-        ),
-      )
-    : // With a check interval every backend is checked, up ones too, and probe-delay is unused.
-      longTimer(0, checkIntervalMs, scheduler).pipe(
-        withLatestFrom(health$),
-        map(([, state]) =>
-          checked(
-            state.backends.map((b) => b.backend),
-            state,
-          ),
-        ),
-      );
+): Observable<ReadonlyArray<Backend>> => {
+  const ticks =
+    checkIntervalMs === undefined
+      ? longTimer(0, probeDelayMs, scheduler).pipe(
+          withLatestFrom(health$),
+          map(([tick, state]) => checked(tick === 0 ? listed(state) : downBackends(state), state)),
+        )
+      : // With a check interval every backend is checked, up ones too, and probe-delay is unused.
+        longTimer(0, checkIntervalMs, scheduler).pipe(
+          withLatestFrom(health$),
+          map(([, state]) => checked(listed(state), state)),
+        );
+  const reloads = health$.pipe(
+    distinctUntilChanged((a, b) => a.order === b.order),
+    skip(1),
+    map((state) => checked(listed(state), state)),
+  );
+  return merge(ticks, reloads);
+};
 
 /**
  * Runs the probes for each tick and turns their results into health events. A backend whose

@@ -1,5 +1,5 @@
 import { Observable, type SchedulerLike, type Subscription } from "rxjs";
-import type { Backend } from "../domain/backend.js";
+import { type Backend, rankOf } from "../domain/backend.js";
 import { type Route, shareOf } from "../domain/route.js";
 import type { OnDown, OnFailback, SessionClosing } from "../domain/session-policy.js";
 import { longTimer } from "./long-timer.js";
@@ -38,8 +38,8 @@ export const sessionClosings = (
 
     const failback = (to: Backend): void => {
       const later = [...seen.values()]
-        .filter((b) => b.index > to.index)
-        .sort((a, b) => a.index - b.index);
+        .filter((b) => rankOf(b) > rankOf(to))
+        .sort((a, b) => rankOf(a) - rankOf(b));
       for (const backend of later) {
         const order: SessionClosing = { backend, reason: "failback", to };
         if (onFailback.kind === "close") subscriber.next(order);
@@ -57,13 +57,15 @@ export const sessionClosings = (
 
     const routes = route$.subscribe({
       next: (route) => {
+        // The latest of each: a reload may have moved it in the list.
         for (const b of route) seen.set(b.index, b);
         const first = route[0];
         if (first === undefined) return;
         // Traffic moved back to it: its connections are where clients go again.
         stopDrain(first.index);
         if (shareOf(route) < 1) return;
-        if (lead !== null && first.index < lead.index && onFailback.kind !== "keep") {
+        const last = lead === null ? null : (seen.get(lead.index) ?? lead);
+        if (last !== null && rankOf(first) < rankOf(last) && onFailback.kind !== "keep") {
           failback(first);
         }
         lead = first;

@@ -4,7 +4,9 @@ import { initialHealth, reduceHealth } from "../../src/domain/health.js";
 import type { ProbeResult } from "../../src/domain/probe.js";
 import { MAX_TIMER_DELAY_MS } from "../../src/domain/timer-limit.js";
 import { probeEvents, probeTargets } from "../../src/streams/probe-schedule.js";
-import { A, backends, testScheduler } from "../helpers/marbles.js";
+import { type Backend, makeBackends } from "../../src/domain/backend.js";
+import { planBackends } from "../../src/domain/backend-plan.js";
+import { A, C, backends, testScheduler } from "../helpers/marbles.js";
 import { recordingScheduler } from "../helpers/recording-scheduler.js";
 
 const allUp = initialHealth(backends);
@@ -22,7 +24,34 @@ test("probes every backend at start, then only the down ones every probe-delay",
       map((list) => list.map((b) => b.index).join(",")),
     );
     expectObservable(targets$, "35ms !").toBe("x 9ms y 9ms z 9ms z", { x: "0,1,2", y: "", z: "0" });
-    expectSubscriptions(health$.subscriptions).toBe("^ 34ms !");
+    // The ticks read the latest state; the reload watch follows every state.
+    expectSubscriptions(health$.subscriptions).toBe(["^ 34ms !", "^ 34ms !"]);
+  });
+});
+
+test("a reload that changes the list has every listed backend checked at once, up ones too", (t) => {
+  // B removed and a new backend D added first: a new order (and slot 3).
+  const [D] = makeBackends([{ host: "127.0.0.1", port: 7004 }]);
+  const plan = planBackends(backends, [0, 1, 2], [{ ...(D as Backend) }, A, C]);
+  const reloaded = reduceHealth(allUp, {
+    type: "reconfigure",
+    backends: plan.backends,
+    added: plan.added,
+    removed: plan.removed,
+    changed: plan.changed,
+    at: 5,
+  });
+  testScheduler(t).run(({ hot, expectObservable }) => {
+    const health$ = hot("a 4ms b 2ms c", { a: allUp, b: reloaded, c: reloaded });
+    const targets$ = probeTargets(health$, 10).pipe(
+      map((list) => list.map((b) => b.index).join(",")),
+    );
+    // At 5 the reload: D (slot 3), A, C; B (slot 1) is retired and checked no more.
+    expectObservable(targets$, "25ms !").toBe("x 4ms r 4ms y 9ms y", {
+      x: "0,1,2",
+      r: "3,0,2",
+      y: "",
+    });
   });
 });
 

@@ -1,5 +1,6 @@
 import type { Observable } from "rxjs";
 import type { AdminAction } from "../../domain/health.js";
+import type { ReloadOutcome } from "../../domain/reload.js";
 
 /** What the admin server may read and do: the composition root provides it. */
 export interface AdminApi {
@@ -17,4 +18,6 @@ export interface AdminApi {
   overrideRoute(backend: number | null): void;
   /** The manual failback: new clients go back to the first healthy backend. */
   failback(): void;
+  /** Reads the configuration file again and applies it; absent without one. */
+  readonly reload?: (() => Promise<ReloadOutcome>) | undefined;
 }

@@ -73,6 +73,20 @@ export const createAdminRoutes = (options: AdminRoutesOptions): AdminRoutes => {
       sendJson(res, 200, { ok: true, action: "failback" });
       return;
     }
+    if (path === "/reload") {
+      requireMethod(req, "POST");
+      await readBody(req);
+      if (api.reload === undefined)
+        throw new HttpError(404, "no configuration file to reload (start with -config)");
+      const outcome = await api.reload();
+      if (outcome.ok) sendJson(res, 200, outcome);
+      else
+        sendJson(res, 422, {
+          error: "reload refused: the running configuration stays",
+          ...outcome,
+        });
+      return;
+    }
     if (path === "/route") {
       requireMethod(req, "POST, DELETE");
       if (req.method === "DELETE") {

@@ -32,10 +32,19 @@ export const CHECK_DURATION_BUCKETS = [
 ] as const;
 
 /** Every state a backend can be shown in; drain and maint come from admin actions. */
-export const BACKEND_STATES = ["up", "down", "rising", "falling", "drain", "maint"] as const;
+export const BACKEND_STATES = [
+  "up",
+  "down",
+  "rising",
+  "falling",
+  "drain",
+  "maint",
+  "removed",
+] as const;
 
 /** A backend's shown state: an admin mode (drain, maint) where one is set, else its health. */
 const stateOf = (b: BackendHealth): string => {
+  if (b.retired === true) return "removed";
   const admin = (b as { readonly admin?: unknown }).admin;
   if (admin === "drain" || admin === "maint") return admin;
   return (b.status as { readonly kind: string }).kind;
@@ -195,6 +204,14 @@ export const createMetrics = async (source: MetricsSource): Promise<Metrics> => 
     labelNames: [...perBackend, "reason"] as const,
     registers,
   });
+  const reloads = new prom.Counter({
+    name: name("config_reloads_total"),
+    help: "Reloads of the configuration, applied or refused.",
+    labelNames: ["result"] as const,
+    registers,
+  });
+  reloads.inc({ result: "applied" }, 0);
+  reloads.inc({ result: "refused" }, 0);
   const failovers = new prom.Counter({
     name: name("failovers_total"),
     help: "Times new clients went to another backend than the last one that took them.",
@@ -246,6 +263,8 @@ export const createMetrics = async (source: MetricsSource): Promise<Metrics> => 
         connectErrors.inc({ ...backendLabels(event.backend), reason: failureCode(event.reason) });
       else if (event.type === "probe-failed")
         checkFailures.inc({ ...backendLabels(event.backend), reason: failureCode(event.reason) });
+      else if (event.type === "config-reloaded") reloads.inc({ result: "applied" });
+      else if (event.type === "config-refused") reloads.inc({ result: "refused" });
     }),
   );
   if (source.checks$ !== undefined)

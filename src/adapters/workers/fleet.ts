@@ -31,6 +31,8 @@ export const workerFleet =
     if (plan.warning !== undefined) logger.warn(plan.warning);
 
     let route: Route = [];
+    // Set by a reload: every worker, a new one too, gets it before any route.
+    let backendsMessage: PrimaryMessage | null = null;
     // Workers that have said they listen: before that, a message to them may be lost.
     const ready = new Set<number>();
     let drainMessage: PrimaryMessage | null = null;
@@ -89,6 +91,7 @@ export const workerFleet =
           case "listening":
             ready.add(worker.id);
             logger.info(`Worker ${worker.process.pid ?? "?"} ready`);
+            if (backendsMessage !== null) post(worker, backendsMessage);
             // A worker that was still starting when shutdown began is drained now.
             post(worker, drainMessage ?? routeMessage());
             if (!announced) {
@@ -157,6 +160,11 @@ export const workerFleet =
       setRoute: (next) => {
         route = next;
         const message = routeMessage();
+        for (const worker of everyWorker()) post(worker, message);
+      },
+      setBackends: (slots) => {
+        const message: PrimaryMessage = { kind: "backends", backends: slots };
+        backendsMessage = message;
         for (const worker of everyWorker()) post(worker, message);
       },
       drain: stopWorkers,

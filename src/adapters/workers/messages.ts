@@ -1,3 +1,4 @@
+import type { Backend } from "../../domain/backend.js";
 import type { HealthEvent } from "../../domain/health.js";
 import type { LogLevelName } from "../../domain/logger.js";
 
@@ -19,6 +20,8 @@ export type PrimaryMessage =
   /** The route as backend indices, in order, and the share of new clients its first takes. */
   | { readonly kind: "route"; readonly backends: ReadonlyArray<number>; readonly share: number }
   | { readonly kind: "drain"; readonly timeoutMs: number }
+  /** After a reload: every backend slot, by index (routes and orders name them by index). */
+  | { readonly kind: "backends"; readonly backends: ReadonlyArray<Backend> }
   /** Close every relayed connection to this backend (by index). */
   | { readonly kind: "close-sessions"; readonly backend: number };
 
@@ -31,4 +34,4 @@ export const isWorkerMessage = (message: unknown): message is WorkerMessage =>
   ["listening", "listen-failed", "events", "log"].includes(kindOf(message) as string);
 
 export const isPrimaryMessage = (message: unknown): message is PrimaryMessage =>
-  ["route", "drain", "close-sessions"].includes(kindOf(message) as string);
+  ["route", "drain", "close-sessions", "backends"].includes(kindOf(message) as string);

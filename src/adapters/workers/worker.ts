@@ -35,7 +35,8 @@ const ipcLogger = (debugEnabled: boolean): Logger => {
  * its connection outcomes back, so health is judged in one place.
  */
 export const runWorker = (options: RunOptions, profile: CpuProfile | null): void => {
-  const backends = backendsOf(options.backends, options);
+  // Replaced by a reload's slots (the primary's "backends" message).
+  let backends = backendsOf(options.backends, options);
   // Until the primary's first route arrives: the backends a single process starts with (none
   // whose check decides: it takes clients only once its first check has passed).
   let route: Route = backends.filter((b) => !checkDecides(b.check));
@@ -85,6 +86,10 @@ export const runWorker = (options: RunOptions, profile: CpuProfile | null): void
           message.share,
         ),
       );
+      return;
+    }
+    if (message.kind === "backends") {
+      backends = message.backends;
       return;
     }
     if (message.kind === "close-sessions") {
