@@ -214,8 +214,10 @@ export const startFallbackProxy = (config: ProxyConfig): FallbackProxy => {
   };
 
   const reload = async (next: ProxySettings): Promise<ReloadOutcome> => {
+    // Port 0 (any free port) stays where it is unless the host changes.
     const listenChanged =
-      formatAddress(next.listen) !== formatAddress(running.listen) && next.listen.port !== 0;
+      next.listen.host !== running.listen.host ||
+      (next.listen.port !== running.listen.port && next.listen.port !== 0);
     if (listenChanged) {
       if (dataPlane.relisten === undefined) {
         const problems = [
