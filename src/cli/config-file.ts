@@ -57,9 +57,9 @@ export const readConfigFile = async (path: string): Promise<E.Either<string, unk
   const document = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
   const [first] = document.errors;
   if (first !== undefined) {
-    const at = first.linePos?.[0];
-    const where = at === undefined ? "" : `line ${at.line}, column ${at.col}: `;
-    return E.left(`${path}: ${where}${first.message.split("\n")[0] ?? "not YAML or JSON"}`);
+    const before = text.slice(0, first.pos[0]).split("\n");
+    const where = `line ${before.length}, column ${(before.at(-1)?.length ?? 0) + 1}`;
+    return E.left(`${path}: ${where}: ${first.message.split("\n")[0] ?? "not YAML or JSON"}`);
   }
   return E.right(document.toJS());
 };

@@ -6,7 +6,7 @@ import type { RunOptions } from "../../cli/run-options.js";
 import { type Route, shareOf, withShare } from "../../domain/route.js";
 import type { CpuProfile } from "../cpu-profile.js";
 import { startRelayServer } from "../relay-server.js";
-import { type WorkerMessage, isPrimaryMessage } from "./messages.js";
+import { type PrimaryMessage, type WorkerMessage, isPrimaryMessage } from "./messages.js";
 
 /**
  * Tells the primary; then, if given, calls `sent`, also when the primary is gone. (The channel
@@ -77,19 +77,23 @@ export const runWorker = (options: RunOptions, profile: CpuProfile | null): void
       send({ kind: "listen-failed", message: error.message }, () => process.exit(1)),
   );
 
+  // The last route the primary sent, by index: a reload's slots may come after it.
+  let routeMessage: Extract<PrimaryMessage, { kind: "route" }> | null = null;
+  const routeFrom = (message: Extract<PrimaryMessage, { kind: "route" }>): Route =>
+    withShare(
+      message.backends.flatMap((index) => backends[index] ?? []),
+      message.share,
+    );
   process.on("message", (message: unknown) => {
     if (!isPrimaryMessage(message)) return;
     if (message.kind === "route") {
-      useRoute(
-        withShare(
-          message.backends.flatMap((index) => backends[index] ?? []),
-          message.share,
-        ),
-      );
+      routeMessage = message;
+      useRoute(routeFrom(message));
       return;
     }
     if (message.kind === "backends") {
       backends = message.backends;
+      if (routeMessage !== null) useRoute(routeFrom(routeMessage));
       return;
     }
     if (message.kind === "close-sessions") {
