@@ -202,3 +202,16 @@ test("-workers=2 -config: a reload reaches every worker", async (t) => {
   t.is(await run.exited, 0);
   t.notRegex(run.stderr(), stackTrace);
 });
+
+test("the example config in contrib/ is a valid file", async (t) => {
+  const example = new URL("../../contrib/config.example.yaml", import.meta.url).pathname;
+  const secrets = await configFile(t, "check-password", "s3cret\n");
+  // Its password file path is a real one elsewhere: point it at a temp file.
+  const run = runCli([`-config=${example}`, "-check-config", `-check-password-file=${secrets}`]);
+  t.is(await run.exited, 0, run.stderr());
+  const settings = JSON.parse(run.stdout()) as { backends: Array<{ name?: string }> };
+  t.deepEqual(
+    settings.backends.map((b) => b.name),
+    ["primary", "standby"],
+  );
+});
