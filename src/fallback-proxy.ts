@@ -221,7 +221,7 @@ export const startFallbackProxy = (config: ProxyConfig): FallbackProxy => {
     if (listenChanged) {
       if (dataPlane.relisten === undefined) {
         const problems = [
-          `the listen address cannot change while running with workers (${formatAddress(running.listen)} to ${formatAddress(next.listen)}): restart to move it`,
+          `this data plane cannot move its listener (${formatAddress(running.listen)} to ${formatAddress(next.listen)}): restart to move it`,
         ];
         refused(problems);
         return { ok: false, problems };

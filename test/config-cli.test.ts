@@ -2,7 +2,7 @@ import test, { type ExecutionContext } from "ava";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { roundTrip, startBackend } from "./helpers/net.js";
+import { connectTo, readAll, roundTrip, startBackend } from "./helpers/net.js";
 import { type CliRun, listeningPort, runCli, stackTrace } from "./helpers/cli.js";
 
 /** A temp dir with a config file in it; removed at teardown. */
@@ -193,11 +193,28 @@ test("-workers=2 -config: a reload reaches every worker", async (t) => {
   await writeFile(path, yaml([b.address, a.address]));
   run.child.kill("SIGHUP");
   await run.line(/Configuration reloaded: added/);
-  // Both workers route to the new first backend: 20 clients, every one on it.
-  const servedBefore = a.served();
+  // The route reaches the workers over IPC a moment after the log line: bounded poll.
+  for (let i = 0; i < 40 && b.served() === 0; i++) await roundTrip(port, "poll");
+  // Then both workers route to the new first backend: 20 clients, every one on it.
+  const [onA, onB] = [a.served(), b.served()];
   for (let i = 0; i < 20; i++) t.is((await roundTrip(port, `${i}`)).toString(), `${i}`);
-  t.is(a.served(), servedBefore);
-  t.is(b.served(), 20);
+  t.is(a.served(), onA);
+  t.is(b.served(), onB + 20);
+  // The listener moves too: every worker binds the new address, then closes the old one.
+  await writeFile(
+    path,
+    yaml([b.address, a.address]).replace('listen: "127.0.0.1:0"', 'listen: "127.0.0.2:0"'),
+  );
+  run.child.kill("SIGHUP");
+  const moved = await run.line(/Listening on 127\.0\.0\.2:\d+ \(moved by a reload\)/);
+  const newPort = Number(/127\.0\.0\.2:(\d+)/.exec(moved)?.[1]);
+  for (let i = 0; i < 10; i++) {
+    const socket = await connectTo(newPort, "127.0.0.2");
+    const reply = readAll(socket);
+    socket.end(`moved ${i}`);
+    t.is((await reply).toString(), `moved ${i}`);
+  }
+  await t.throwsAsync(connectTo(port), { code: "ECONNREFUSED" });
   process.kill(-(run.child.pid ?? 0), "SIGTERM");
   t.is(await run.exited, 0);
   t.notRegex(run.stderr(), stackTrace);

@@ -9,7 +9,7 @@ import { HOST, freePort, waitForPort } from "../lib/net.js";
 import { cpuWindow, runToEnd, spawnTracked } from "../lib/proc.js";
 import { ProxyPool, type Scenario, wholeSeconds } from "./scenario.js";
 
-const nginxConfig = (prefix: string, ports: ReadonlyArray<number>): string =>
+export const nginxConfig = (prefix: string, ports: ReadonlyArray<number>): string =>
   `worker_processes 1;
 daemon off;
 pid ${prefix}/nginx.pid;

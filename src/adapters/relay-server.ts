@@ -33,6 +33,7 @@ export interface RelayServerConfig {
  */
 export interface RelayServer extends DataPlane {
   readonly listening: Promise<AddressInfo>;
+  relisten(address: Address): Promise<AddressInfo>;
 }
 
 export const startRelayServer = (config: RelayServerConfig): RelayServer => {

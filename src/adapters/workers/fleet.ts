@@ -4,7 +4,8 @@ import type { BoundAddress, DataPlane, StartDataPlane } from "../../domain/data-
 import type { HealthEvent } from "../../domain/health.js";
 import { type Route, shareOf } from "../../domain/route.js";
 import { setLongTimeout } from "../long-timeout.js";
-import { type PrimaryMessage, isWorkerMessage } from "./messages.js";
+import type { Address } from "../../domain/backend.js";
+import { type PrimaryMessage, type WorkerMessage, isWorkerMessage } from "./messages.js";
 
 /** Set up in each worker before its program runs: signals and a vanished primary are handled. */
 const workerPreload = fileURLToPath(new URL("./worker-preload.cjs", import.meta.url));
@@ -103,6 +104,10 @@ export const workerFleet =
               });
             }
             return;
+          case "relistened":
+          case "relisten-failed":
+            relistenAnswers.get(worker.id)?.(message);
+            return;
           case "listen-failed":
             if (closing) return;
             closing = true;
@@ -114,8 +119,38 @@ export const workerFleet =
       });
     };
 
+    // Workers moving to a new listen address, by id: each answers once (or exits).
+    const relistenAnswers = new Map<
+      number,
+      (answer: Extract<WorkerMessage, { kind: "relistened" | "relisten-failed" }> | null) => void
+    >();
+    const relisten = async (address: Address): Promise<BoundAddress> => {
+      const workers = everyWorker().filter((w) => ready.has(w.id));
+      const answers = await Promise.all(
+        workers.map(
+          (worker) =>
+            new Promise<Extract<WorkerMessage, { kind: "relistened" | "relisten-failed" }> | null>(
+              (resolve) => {
+                relistenAnswers.set(worker.id, (answer) => {
+                  relistenAnswers.delete(worker.id);
+                  resolve(answer);
+                });
+                post(worker, { kind: "relisten", address });
+              },
+            ),
+        ),
+      );
+      // The workers share one listening socket through this process: they all bind or none.
+      const failed = answers.find((a) => a?.kind === "relisten-failed");
+      if (failed?.kind === "relisten-failed") throw new Error(failed.message);
+      const bound = answers.find((a) => a?.kind === "relistened");
+      if (bound?.kind !== "relistened") throw new Error("no worker is listening");
+      return { address: bound.address, family: bound.family, port: bound.port };
+    };
+
     const exited = new Set<() => void>();
     cluster.on("exit", (worker, code, signal) => {
+      relistenAnswers.get(worker.id)?.(null);
       const active = activeByWorker.get(worker.id) ?? [];
       activeByWorker.delete(worker.id);
       ready.delete(worker.id);
@@ -167,6 +202,7 @@ export const workerFleet =
         backendsMessage = message;
         for (const worker of everyWorker()) post(worker, message);
       },
+      relisten,
       drain: stopWorkers,
       // Each worker closes its own and says so in a debug line: nothing to count here.
       closeSessions: (backend) => {

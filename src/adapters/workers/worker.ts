@@ -91,6 +91,13 @@ export const runWorker = (options: RunOptions, profile: CpuProfile | null): void
       useRoute(routeFrom(message));
       return;
     }
+    if (message.kind === "relisten") {
+      relay.relisten(message.address).then(
+        ({ address, family, port }) => send({ kind: "relistened", address, family, port }),
+        (error: Error) => send({ kind: "relisten-failed", message: error.message }),
+      );
+      return;
+    }
     if (message.kind === "backends") {
       backends = message.backends;
       if (routeMessage !== null) useRoute(routeFrom(routeMessage));
