@@ -8,7 +8,13 @@ import {
   encodeProxyHeader,
   parseProxyHeader,
 } from "../src/domain/proxy-protocol.js";
-import { InvalidOptionsError, createFallbackProxy } from "../src/index.js";
+import * as E from "fp-ts/lib/Either.js";
+import {
+  InvalidOptionsError,
+  backendsOf,
+  createFallbackProxy,
+  decodeProxySettings,
+} from "../src/index.js";
 import { runCli } from "./helpers/cli.js";
 import {
   connectTo,
@@ -407,4 +413,45 @@ test("off, a client's bytes reach the backend as they were sent", async (t) => {
   });
   const header = encodeProxyHeader("v1", ORIGIN);
   t.deepEqual(await roundTrip(port, header), header);
+});
+
+test("sendProxy over IPv6 loopback writes a TCP6 header", async (t) => {
+  const backend = await startReplyAtEndBackend();
+  const { proxy, port } = await startProxy({
+    listen: "[::1]:0",
+    backends: [backend.address],
+    sendProxy: "v1",
+    probe: alwaysUp,
+  });
+  t.teardown(async () => {
+    await proxy.close();
+    await backend.close();
+  });
+  const client = await connectTo(port, "::1");
+  const clientPort = client.localPort;
+  const received = await exchange(client, "six");
+  t.is(received.toString(), `PROXY TCP6 ::1 ::1 ${clientPort} ${port}\r\nsix`);
+});
+
+test("settings: sendProxy and acceptProxy are present only when on; a backend without its own takes the proxy's", (t) => {
+  const on = decodeProxySettings({
+    listen: 0,
+    backends: ["127.0.0.1:1", { address: "127.0.0.1:2", sendProxy: "v2" }],
+    sendProxy: "v1",
+    acceptProxy: true,
+  });
+  t.true(E.isRight(on));
+  if (E.isLeft(on)) return;
+  t.is(on.right.sendProxy, "v1");
+  t.is(on.right.acceptProxy, true);
+  t.deepEqual(
+    backendsOf(on.right.backends, on.right).map((b) => b.sendProxy),
+    ["v1", "v2"],
+  );
+  const off = decodeProxySettings({ listen: 0, backends: ["127.0.0.1:1"], acceptProxy: false });
+  t.true(E.isRight(off));
+  if (E.isLeft(off)) return;
+  t.false("sendProxy" in off.right);
+  t.false("acceptProxy" in off.right);
+  t.false("sendProxy" in (backendsOf(off.right.backends, off.right)[0] ?? {}));
 });
