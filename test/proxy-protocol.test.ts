@@ -455,3 +455,34 @@ test("settings: sendProxy and acceptProxy are present only when on; a backend wi
   t.false("acceptProxy" in off.right);
   t.false("sendProxy" in (backendsOf(off.right.backends, off.right)[0] ?? {}));
 });
+
+test("acceptProxy: closing a backend's sessions passes over clients still sending their header", async (t) => {
+  const dead = await startBackend();
+  const deadAddress = dead.address;
+  await dead.close();
+  const good = await startReplyAtEndBackend();
+  const { proxy, port, events } = await startProxy({
+    backends: [deadAddress, good.address],
+    acceptProxy: true,
+    onDown: "close",
+    probeDelay: "1h",
+    probe: alwaysUp,
+  });
+  t.teardown(async () => {
+    await proxy.close();
+    await good.close();
+  });
+  const waiting = await connectTo(port);
+  waiting.write("PROXY TCP4 ");
+  // This client's dial to the dead backend marks it down, and its sessions are closed.
+  const client = await connectTo(port);
+  const reply = exchange(
+    client,
+    Buffer.concat([encodeProxyHeader("v2", ORIGIN), Buffer.from("on")]),
+  );
+  t.is((await reply).toString(), "on");
+  t.true(events.some((e) => e.type === "sessions-closed"));
+  // The client still sending its header goes on as if nothing happened.
+  const rest = exchange(waiting, "203.0.113.9 198.51.100.1 1 2\r\nlater");
+  t.is((await rest).toString(), "later");
+});

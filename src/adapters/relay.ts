@@ -467,10 +467,13 @@ function onRelayedClose(this: Socket): void {
   if (--relay.open === 0) relay.closed();
 }
 
-/** The backend a client's connection is relayed to; null while it is still dialing. */
+/**
+ * The backend a client's connection is relayed to; null while it is still dialing, or not yet
+ * routed at all (still sending its PROXY protocol header).
+ */
 export const relayedBackendOf = (client: Socket): Backend | null => {
-  const relay = relayOf(client);
-  return relay.server === null ? null : relay.backend;
+  const relay = (client as Partial<RelaySocket>)[relayKey];
+  return relay === undefined || relay.server === null ? null : relay.backend;
 };
 
 /**
