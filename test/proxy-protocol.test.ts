@@ -486,3 +486,37 @@ test("acceptProxy: closing a backend's sessions passes over clients still sendin
   const rest = exchange(waiting, "203.0.113.9 198.51.100.1 1 2\r\nlater");
   t.is((await rest).toString(), "later");
 });
+
+test("acceptProxy with sendProxy: a header glued to 4 MiB sent while dialing arrives as a new header and the same 4 MiB", async (t) => {
+  const late = await startLateBackend();
+  const { proxy, port } = await startProxy({
+    backends: [late.address],
+    acceptProxy: true,
+    sendProxy: "v1",
+    connectTimeout: "10s",
+    probe: alwaysUp,
+  });
+  t.teardown(async () => {
+    await proxy.close();
+    await late.close();
+  });
+  const client = await connectTo(port);
+  const reply = readAll(client);
+  late.openAfter(100);
+  const payload = randomBytes(4 * 1024 * 1024);
+  // The header and the first bytes in one write: the reader must hand back what follows it.
+  client.write(Buffer.concat([encodeProxyHeader("v2", ORIGIN), payload.subarray(0, 1000)]));
+  for (let at = 1000; at < payload.length; at += 64 * 1024)
+    client.write(payload.subarray(at, Math.min(at + 64 * 1024, payload.length)));
+  await sleep(50);
+  t.true(dialsPendingTo(late.port) > 0, "still dialing when the client had written");
+  client.end();
+  const echoed = await reply;
+  const { header, rest } = headerAndRest(echoed);
+  t.deepEqual(header, ORIGIN);
+  t.is(rest.length, payload.length);
+  t.is(sha(rest), sha(payload));
+  t.log(
+    `echoed ${rest.length} bytes after a ${echoed.length - rest.length}-byte header, sha256 equal`,
+  );
+});
