@@ -310,6 +310,25 @@ test("acceptProxy: a silent client is closed at the deadline", async (t) => {
   t.regex(await log.line(/bad PROXY/), /no complete header within 300ms \(11 byte\(s\) read\)/);
 });
 
+test("acceptProxy: the deadline is for the whole header: a client trickling bytes is closed at it too", async (t) => {
+  const { port, log } = await refusedClients(t, "400ms");
+  const client = await connectTo(port);
+  const closed = readAll(client);
+  const started = performance.now();
+  let sent = 0;
+  const header = "PROXY TCP4 203.0.113.7 198.51.100.1 4242 443\r\n";
+  const trickle = setInterval(() => {
+    if (client.writable && sent < header.length) client.write(header[sent++] ?? "");
+  }, 50);
+  t.teardown(() => clearInterval(trickle));
+  await closed;
+  const ms = performance.now() - started;
+  clearInterval(trickle);
+  t.true(ms >= 350 && ms < 3_000, `${ms} ms`);
+  t.true(sent < header.length);
+  t.regex(await log.line(/bad PROXY/), /no complete header within 400ms \(\d+ byte\(s\) read\)/);
+});
+
 test("acceptProxy: a client that half-closes mid-header is closed and logged", async (t) => {
   const { port, log } = await refusedClients(t);
   const client = await connectTo(port);

@@ -26,6 +26,8 @@ class HeaderReading {
   /** What the client has sent so far; the parser decides within MAX_HEADER_LENGTH bytes. */
   bytes: Buffer | null = null;
   done = false;
+  /** The whole header's deadline, not an idle timeout: a client sending a byte now and then is no better. */
+  deadline: NodeJS.Timeout | null = null;
   constructor(readonly ctx: HeaderReaderContext) {}
 }
 
@@ -37,13 +39,18 @@ const readingOf = (socket: Socket): HeaderReading => (socket as ReadingSocket)[r
  * closes the client with a logged reason.
  */
 export const readProxyHeader = (client: Socket, ctx: HeaderReaderContext): void => {
-  (client as ReadingSocket)[readingKey] = new HeaderReading(ctx);
+  const reading = new HeaderReading(ctx);
+  (client as ReadingSocket)[readingKey] = reading;
   client.on("error", ignoreError);
   client.on("readable", onHeaderReadable);
   client.once("end", onHeaderEnd);
   client.once("close", onHeaderClose);
-  client.once("timeout", onHeaderTimeout);
-  client.setTimeout(Math.min(ctx.timeoutMs, MAX_TIMER_DELAY_MS));
+  // The client is an argument, not captured: no closure per connection.
+  reading.deadline = setTimeout(
+    onHeaderDeadline,
+    Math.min(ctx.timeoutMs, MAX_TIMER_DELAY_MS),
+    client,
+  );
 };
 
 // The relay adds its own error listener; errors before it are followed by 'close'.
@@ -79,11 +86,12 @@ function onHeaderEnd(this: Socket): void {
   refuse(this, reading, `closed by the client after ${had} byte(s), before a complete header`);
 }
 
-function onHeaderTimeout(this: Socket): void {
-  const reading = readingOf(this);
+function onHeaderDeadline(client: Socket): void {
+  const reading = readingOf(client);
+  reading.deadline = null;
   const had = reading.bytes?.length ?? 0;
   refuse(
-    this,
+    client,
     reading,
     `no complete header within ${formatDuration(reading.ctx.timeoutMs)} (${had} byte(s) read)`,
   );
@@ -99,11 +107,11 @@ function onHeaderClose(this: Socket): void {
 const stopReading = (client: Socket, reading: HeaderReading): void => {
   reading.done = true;
   reading.bytes = null;
-  client.setTimeout(0);
+  if (reading.deadline !== null) clearTimeout(reading.deadline);
+  reading.deadline = null;
   client.removeListener("readable", onHeaderReadable);
   client.removeListener("end", onHeaderEnd);
   client.removeListener("close", onHeaderClose);
-  client.removeListener("timeout", onHeaderTimeout);
   client.removeListener("error", ignoreError);
 };
 
