@@ -27,6 +27,8 @@ export interface BackendOption {
   readonly check?: CheckOption;
   readonly rise?: number;
   readonly fall?: number;
+  /** A PROXY protocol header ("v1" or "v2") written to this backend before the client's bytes. */
+  readonly sendProxy?: "v1" | "v2";
 }
 
 /**

@@ -128,6 +128,7 @@ export const startFallbackProxy = (config: ProxyConfig): FallbackProxy => {
         listen: config.listen,
         connectTimeoutMs: config.connectTimeoutMs,
         hedgeMs: config.hedgeMs,
+        acceptProxy: config.acceptProxy,
       }));
   const dataPlane = startDataPlane({
     emit: control.emit,

@@ -50,6 +50,19 @@ export interface FallbackProxyOptions extends ControlPlaneOptions {
    * at a time, in order, each bounded to 10s; a failing hook is logged, never fatal.
    */
   readonly onChange?: string | ReadonlyArray<string>;
+  /**
+   * PROXY protocol to the backends: "v1" (text) or "v2" (binary). After connecting, the proxy
+   * writes a header with the client's address and port as source and the address the client
+   * connected to as destination (with `acceptProxy`, the ones the client's header gave), before
+   * any client byte. A backend's own `sendProxy` overrides it. Default: off.
+   */
+  readonly sendProxy?: "v1" | "v2";
+  /**
+   * Every client must start with a PROXY protocol header (v1 or v2), read within the connect
+   * timeout before routing. Its source address is the client's in logs and in the header sent
+   * with `sendProxy`. A missing or malformed header is logged and the client closed. Default: off.
+   */
+  readonly acceptProxy?: boolean;
 }
 
 /**

@@ -11,12 +11,16 @@ import { LocalFailureLog } from "./local-failure-log.js";
 import { setLongTimeout } from "./long-timeout.js";
 import { type RelayContext, relayClient, relayedBackendOf } from "./relay.js";
 import { TrafficTally } from "./traffic-tally.js";
+import { type HeaderReaderContext, readProxyHeader } from "./proxy-header-reader.js";
+import { RefusedHeaderLog } from "./refused-header-log.js";
 
 export interface RelayServerConfig {
   readonly listen: Address;
   readonly connectTimeoutMs: number;
   /** Hedged connects after this long; undefined: off. */
   readonly hedgeMs?: number | undefined;
+  /** Clients start with a PROXY protocol header, read before routing; undefined: off. */
+  readonly acceptProxy?: boolean | undefined;
   /**
    * Whether a backend is up now: a connect to one that is not is health news, sent at once.
    * By default, whether it is in the route.
@@ -66,11 +70,28 @@ export const startRelayServer = (config: RelayServerConfig): RelayServer => {
       if (live.size === 0) onIdle?.();
     },
   };
-  const onClient = (socket: Socket): void => {
-    live.add(socket);
-    order = picker.next();
-    relayClient(socket, context);
+  const finished = context.finished;
+  const refusals = new RefusedHeaderLog(logger);
+  const headerContext: HeaderReaderContext = {
+    timeoutMs: config.connectTimeoutMs,
+    refusals,
+    accepted: (client, addresses) => {
+      order = picker.next();
+      relayClient(client, context, addresses);
+    },
+    refused: finished,
   };
+  const onClient =
+    config.acceptProxy === true
+      ? (socket: Socket): void => {
+          live.add(socket);
+          readProxyHeader(socket, headerContext);
+        }
+      : (socket: Socket): void => {
+          live.add(socket);
+          order = picker.next();
+          relayClient(socket, context);
+        };
 
   let server: Server | null = null;
   const bind = (address: Address): Promise<Server> =>
@@ -116,6 +137,7 @@ export const startRelayServer = (config: RelayServerConfig): RelayServer => {
     // Final stats must count every connection.
     tally.flush();
     localFailures.flush();
+    refusals.flush();
   };
 
   // Once per order, not per connection: a walk over the live clients is cheap enough.

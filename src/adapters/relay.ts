@@ -1,11 +1,17 @@
 import type { Socket } from "node:net";
-import type { Backend } from "../domain/backend.js";
+import { type Backend, formatAddress } from "../domain/backend.js";
 import { formatDuration } from "../domain/duration.js";
 import type { HealthEvent } from "../domain/health.js";
 import { type DialState, hedgeDecision } from "../domain/hedge.js";
 import type { Logger } from "../domain/logger.js";
 import type { Route } from "../domain/route.js";
 import { MAX_TIMER_DELAY_MS } from "../domain/timer-limit.js";
+import {
+  type ProxiedAddresses,
+  type ProxyProtocolVersion,
+  encodeProxyHeader,
+  headerFor,
+} from "../domain/proxy-protocol.js";
 import { type DialOutcome, dialWithTimeout } from "./dialer.js";
 import type { LocalFailureLog } from "./local-failure-log.js";
 
@@ -66,6 +72,8 @@ class Relay {
   constructor(
     readonly client: Socket,
     readonly ctx: RelayContext,
+    /** What the client's PROXY protocol header said; null: the socket's own addresses. */
+    readonly proxied: ProxiedAddresses | null,
   ) {}
 
   /** Dials the first backend of the current route this client has not tried yet. */
@@ -321,10 +329,13 @@ class Relay {
     this.server = server;
     (server as RelaySocket)[relayKey] = this;
     server.on("error", onSocketError);
+    // Written before the client's first byte is read: nothing of the client's can go ahead of it.
+    const sendProxy = (this.backend as Backend).sendProxy;
+    if (sendProxy !== undefined) server.write(this.proxyHeader(sendProxy));
     if (ctx.logger.debugEnabled) {
       // Debug lines are built only when someone will read them.
       this.startedAt = ctx.now();
-      this.peer = peerOf(client);
+      this.peer = clientPeerOf(this);
       ctx.logger.debug(`Connection ${this.peer} -> ${this.backend?.label} opened`);
     }
     client.on("data", forwardData);
@@ -348,6 +359,23 @@ class Relay {
     const chunk = Buffer.allocUnsafe(bytes);
     buffer.copy(chunk, 0, 0, bytes);
     return this.client.write(chunk);
+  }
+
+  /**
+   * The client as its own header described it (origin and destination), or else as this
+   * proxy sees it: from the client's address to the one it connected to.
+   */
+  proxyHeader(version: ProxyProtocolVersion): Buffer {
+    const { client, proxied } = this;
+    return encodeProxyHeader(
+      version,
+      proxied !== null
+        ? { kind: "proxy", addresses: proxied }
+        : headerFor(
+            { address: client.remoteAddress, port: client.remotePort },
+            { address: client.localAddress, port: client.localPort },
+          ),
+    );
   }
 
   /** The other socket of this relay. */
@@ -380,12 +408,20 @@ class Relay {
 const peerOf = (socket: Socket): string =>
   `${socket.remoteAddress ?? "?"}:${socket.remotePort ?? "?"}`;
 
+/** The client's address for log lines: the one its PROXY protocol header gave, if any. */
+const clientPeerOf = ({ client, proxied }: Relay): string =>
+  proxied === null
+    ? peerOf(client)
+    : formatAddress({ host: proxied.sourceAddress, port: proxied.sourcePort });
+
 // Errors are followed by 'close', which does the clean-up; here they are only reported.
 function onSocketError(this: Socket, error: Error): void {
   const { ctx, client } = relayOf(this);
   if (ctx.logger.debugEnabled) {
     const side =
-      this === client ? `Client ${peerOf(client)}` : `Backend ${relayOf(this).backend?.label}`;
+      this === client
+        ? `Client ${clientPeerOf(relayOf(this))}`
+        : `Backend ${relayOf(this).backend?.label}`;
     ctx.logger.debug(`${side} error: ${error.message}`);
   }
 }
@@ -431,20 +467,27 @@ function onRelayedClose(this: Socket): void {
   if (--relay.open === 0) relay.closed();
 }
 
-/** The backend a client's connection is relayed to; null while it is still dialing. */
+/**
+ * The backend a client's connection is relayed to; null while it is still dialing, or not yet
+ * routed at all (still sending its PROXY protocol header).
+ */
 export const relayedBackendOf = (client: Socket): Backend | null => {
-  const relay = relayOf(client);
-  return relay.server === null ? null : relay.backend;
+  const relay = (client as Partial<RelaySocket>)[relayKey];
+  return relay === undefined || relay.server === null ? null : relay.backend;
 };
 
 /**
  * Routes one accepted client: dials the route's backends in order until one connects, then
  * relays bytes both ways. Client bytes that arrive while dialing wait in the socket, unread,
- * so nothing is lost or reordered.
+ * so nothing is lost or reordered. `proxied`: what the client's PROXY protocol header said.
  */
-export const relayClient = (client: Socket, ctx: RelayContext): void => {
+export const relayClient = (
+  client: Socket,
+  ctx: RelayContext,
+  proxied: ProxiedAddresses | null = null,
+): void => {
   ctx.emit({ type: "accepted", at: ctx.now() });
-  const relay = new Relay(client, ctx);
+  const relay = new Relay(client, ctx, proxied);
   (client as RelaySocket)[relayKey] = relay;
   // Every socket gets an error listener from the start.
   client.on("error", onSocketError);

@@ -237,6 +237,17 @@ export const FLAGS: ReadonlyArray<Flag> = [
     help: "run this command (split into words with shell-like quotes, no shell) for every change of the route or of a backend's state, the change as a JSON line on stdin and TCP_FALLBACK_* variables; one at a time, each bounded to 10s",
   },
   {
+    name: "send-proxy",
+    into: "sendProxy",
+    ...text("v1|v2"),
+    help: "write a PROXY protocol header (v1 text, v2 binary) to each backend before the client's bytes: the client's address and port, and the address it connected to",
+  },
+  {
+    name: "accept-proxy",
+    into: "acceptProxy",
+    help: "every client must start with a PROXY protocol header (v1 or v2), read within -timeout before routing; a client without one is closed",
+  },
+  {
     name: "config",
     into: "config",
     ...path,

@@ -1,4 +1,5 @@
 import type { CheckSpec } from "./check.js";
+import type { ProxyProtocolVersion } from "./proxy-protocol.js";
 
 /** A TCP endpoint. `host` is a hostname or an IP literal (no brackets); "" means all interfaces. */
 export interface Address {
@@ -22,6 +23,8 @@ export interface BackendSpec {
   readonly rise?: number;
   /** Failures in a row that mark it down (default 1). */
   readonly fall?: number;
+  /** A PROXY protocol header written to it before the client's bytes; absent: none. */
+  readonly sendProxy?: ProxyProtocolVersion;
 }
 
 /**
@@ -48,6 +51,7 @@ export interface BackendDefaults {
   readonly rise?: number;
   readonly fall?: number;
   readonly check?: CheckSpec;
+  readonly sendProxy?: ProxyProtocolVersion | undefined;
 }
 
 /** Numbers backend specs by priority, filling in the proxy-wide settings each leaves out. */
@@ -59,6 +63,7 @@ export const backendsOf = (
     const rise = spec.rise ?? defaults.rise;
     const fall = spec.fall ?? defaults.fall;
     const check = spec.check ?? defaults.check;
+    const sendProxy = spec.sendProxy ?? defaults.sendProxy;
     return {
       index,
       id: spec.name ?? spec.label,
@@ -69,6 +74,7 @@ export const backendsOf = (
       ...(check === undefined || check.kind === "tcp" ? {} : { check }),
       ...(rise === undefined || rise === 1 ? {} : { rise }),
       ...(fall === undefined || fall === 1 ? {} : { fall }),
+      ...(sendProxy === undefined ? {} : { sendProxy }),
     };
   });
 

@@ -11,12 +11,31 @@ import {
 /** The socket-less control plane's options, decoded: the proxy's, less what only sockets need. */
 export type ControlPlaneSettings = Omit<
   ProxyOptions,
-  "listen" | "drainTimeoutMs" | "hedgeMs" | "onDown" | "onFailback" | "admin" | "onChange"
+  | "listen"
+  | "drainTimeoutMs"
+  | "hedgeMs"
+  | "onDown"
+  | "onFailback"
+  | "admin"
+  | "onChange"
+  | "sendProxy"
+  | "acceptProxy"
 >;
 
 // The proxy's own codecs less the keys only sockets need: the same rules, the same lines.
-const { listen, drainTimeout, hedge, onDown, onFailback, admin, onChange, backends, ...optional } =
-  proxyOptionCodecs;
+const {
+  listen,
+  drainTimeout,
+  hedge,
+  onDown,
+  onFailback,
+  admin,
+  onChange,
+  sendProxy,
+  acceptProxy,
+  backends,
+  ...optional
+} = proxyOptionCodecs;
 const decodeData = optionsDecoder({ backends }, optional);
 
 /** Decodes createControlPlane's options; on failure, one line per problem. */

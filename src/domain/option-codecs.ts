@@ -13,6 +13,7 @@ import type { Address, BackendSpec } from "./backend.js";
 import { type CheckSpec, parseCheck } from "./check.js";
 import { parseDuration } from "./duration.js";
 import type { Logger } from "./logger.js";
+import type { ProxyProtocolVersion } from "./proxy-protocol.js";
 
 /** Thrown for options that do not decode; `problems` holds one line per problem. */
 export class InvalidOptionsError extends Error {
@@ -194,7 +195,18 @@ export const CheckCodec = new t.Type<CheckSpec, string | CheckSpec, unknown>(
   (check) => check,
 );
 
-const BACKEND_KEYS = ["address", "name", "check", "rise", "fall"];
+/** A PROXY protocol version to send: "v1" (text) or "v2" (binary). */
+export const SendProxyVersion = new t.Type<ProxyProtocolVersion, string, unknown>(
+  "PROXY protocol version",
+  (u): u is ProxyProtocolVersion => u === "v1" || u === "v2",
+  (u, c) =>
+    u === "v1" || u === "v2"
+      ? t.success(u)
+      : t.failure(u, c, `expected v1 or v2, got ${describe(u)}`),
+  (version) => version,
+);
+
+const BACKEND_KEYS = ["address", "name", "check", "rise", "fall", "sendProxy"];
 
 const isBackendSpec = (u: unknown): u is BackendSpec =>
   isObjectLike(u) && isAddress(u["address"]) && typeof u["label"] === "string";
@@ -235,6 +247,7 @@ export const BackendEntry = new t.Type<BackendSpec, string | object, unknown>(
         check: CheckCodec,
         rise: PositiveInteger,
         fall: PositiveInteger,
+        sendProxy: SendProxyVersion,
       })
       .validate(u, c);
     if (E.isLeft(required) || E.isLeft(optional))
@@ -242,7 +255,7 @@ export const BackendEntry = new t.Type<BackendSpec, string | object, unknown>(
         ...(E.isLeft(required) ? required.left : []),
         ...(E.isLeft(optional) ? optional.left : []),
       ]);
-    const { name, check, rise, fall } = optional.right;
+    const { name, check, rise, fall, sendProxy } = optional.right;
     return t.success({
       address: required.right.address,
       label: u["address"] as string,
@@ -250,6 +263,7 @@ export const BackendEntry = new t.Type<BackendSpec, string | object, unknown>(
       ...(check === undefined ? {} : { check }),
       ...(rise === undefined ? {} : { rise }),
       ...(fall === undefined ? {} : { fall }),
+      ...(sendProxy === undefined ? {} : { sendProxy }),
     });
   },
   (spec) => ({ ...spec, address: encodeAddress(spec.address) }),

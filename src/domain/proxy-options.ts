@@ -23,7 +23,9 @@ import {
   PositiveDurationMs,
   PositiveInteger,
   SchedulerCodec,
+  SendProxyVersion,
 } from "./option-codecs.js";
+import type { ProxyProtocolVersion } from "./proxy-protocol.js";
 import {
   KEEP_ON_FAILBACK,
   type OnDown,
@@ -61,6 +63,8 @@ export const proxyOptionCodecs = {
   logger: LoggerCodec,
   scheduler: SchedulerCodec,
   onChange: CommandWords,
+  sendProxy: SendProxyVersion,
+  acceptProxy: t.boolean,
 };
 
 const { listen, backends, ...optional } = proxyOptionCodecs;
@@ -98,6 +102,10 @@ export interface ProxySettings {
   readonly admin?: AdminSettings | undefined;
   /** A command (argv, no shell) run for every change of the route or of a backend's state. */
   readonly onChange?: ReadonlyArray<string> | undefined;
+  /** A PROXY protocol header to every backend without a setting of its own; undefined: none. */
+  readonly sendProxy?: ProxyProtocolVersion | undefined;
+  /** Every client starts with a PROXY protocol header, read before routing; undefined: off. */
+  readonly acceptProxy?: true | undefined;
 }
 
 /** Every option decoded: the settings, and the pieces that are code (absent: use the default). */
@@ -236,6 +244,8 @@ export const decodeProxyOptions = (input: unknown): E.Either<ReadonlyArray<strin
       ...(data.admin === undefined ? {} : { admin: data.admin }),
       // Present only when given, so settings without a hook read as before.
       ...(data.onChange === undefined ? {} : { onChange: data.onChange }),
+      ...(data.sendProxy === undefined ? {} : { sendProxy: data.sendProxy }),
+      ...(data.acceptProxy === true ? { acceptProxy: true as const } : {}),
     })),
   );
 
@@ -265,6 +275,8 @@ export const decodeProxySettings = (input: unknown): E.Either<string, ProxySetti
         checkCredentials: options.checkCredentials,
         ...(options.admin === undefined ? {} : { admin: options.admin }),
         ...(options.onChange === undefined ? {} : { onChange: options.onChange }),
+        ...(options.sendProxy === undefined ? {} : { sendProxy: options.sendProxy }),
+        ...(options.acceptProxy === undefined ? {} : { acceptProxy: options.acceptProxy }),
       }),
     ),
   );

@@ -61,6 +61,7 @@ export const runWorker = (options: RunOptions, profile: CpuProfile | null): void
     listen: options.listen,
     connectTimeoutMs: options.connectTimeoutMs,
     hedgeMs: options.hedgeMs,
+    acceptProxy: options.acceptProxy,
     emit,
     now: Date.now,
     logger: ipcLogger(options.debug && !options.quiet),
