@@ -236,5 +236,13 @@ export const FLAGS: ReadonlyArray<Flag> = [
     ...text("command"),
     help: "run this command (split into words with shell-like quotes, no shell) for every change of the route or of a backend's state, the change as a JSON line on stdin and TCP_FALLBACK_* variables; one at a time, each bounded to 10s",
   },
+  {
+    name: "log-format",
+    into: "logFormat",
+    ...text("format"),
+    help: "how stderr and -logfile lines look: text, or json (one object per line: time, level, msg and, for events, event and backend)",
+    defaultText: "text",
+    invalid: "must be text or json",
+  },
   { name: "version", into: "version", help: "print the version and exit" },
 ];

@@ -17,6 +17,7 @@ import {
 } from "../domain/proxy-options.js";
 import { DEFAULT_SYSLOG_SOCKET, FLAGS, type Flag, type OptionKey } from "./flags.js";
 import type { Scan } from "./scan.js";
+import type { LogFormat } from "../adapters/log/format.js";
 
 /** The proxy's settings plus what only the command line has: logging and profiling. */
 export interface RunOptions extends ProxySettings {
@@ -36,6 +37,8 @@ export interface RunOptions extends ProxySettings {
   readonly checkPasswordFile: string | undefined;
   /** Where the admin token is read from (before anything listens). */
   readonly adminTokenFile?: string | undefined;
+  /** How stderr and -logfile lines look. */
+  readonly logFormat: LogFormat;
 }
 
 /** The listen and backend addresses as written, already checked. */
@@ -79,6 +82,7 @@ export const cliOptionCodecs = {
   workers: t.union([PositiveInteger, t.literal("auto")]),
   maxthreads: PositiveInteger,
   failback: Failback,
+  logFormat: t.union([t.literal("text"), t.literal("json")]),
   // Read before decoding: -version runs nothing.
   version: t.boolean,
 };
@@ -178,6 +182,7 @@ export const decodeRunOptions = (
         failback: cli.failback ?? IMMEDIATE,
         checkPasswordFile: cli.checkPasswordFile,
         ...(cli.adminTokenFile === undefined ? {} : { adminTokenFile: cli.adminTokenFile }),
+        logFormat: cli.logFormat ?? "text",
       };
     }),
   );
