@@ -197,3 +197,29 @@ test("with the journal on stderr, -logfile lines keep their timestamps", async (
   const [first] = (await readFile(logfile, "utf8")).split("\n");
   t.regex(first ?? "", GO_STAMP);
 });
+
+test("-log-format=json with -workers=2: the workers' lines come out as JSON too", async (t) => {
+  const echo = await startBackend();
+  t.teardown(() => echo.close());
+  const run = runCli(["-workers=2", "-debug", "-log-format=json", "127.0.0.1:0", echo.address], {
+    ownGroup: true,
+  });
+  t.teardown(() => {
+    try {
+      process.kill(-(run.child.pid ?? 0), "SIGKILL");
+    } catch {
+      // Already gone.
+    }
+  });
+  const listening = JSON.parse(await run.line(/Listening on /)) as JsonLine;
+  const port = Number(/:(\d+)$/.exec(listening.msg)?.[1]);
+  t.is((await roundTrip(port, "via a worker")).toString(), "via a worker");
+  // Connection lines come from the worker that took the connection.
+  await run.line(/"msg":"Connection .* closed/);
+  run.child.kill("SIGTERM");
+  t.is(await run.exited, 0);
+  await run.closed;
+  const lines = jsonLines(run.stderr());
+  t.true(lines.some((line) => line.level === "debug" && /^Connection .* opened$/.test(line.msg)));
+  t.like(lines.at(-1), { level: "info", msg: "Stopped" });
+});
