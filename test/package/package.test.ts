@@ -33,11 +33,12 @@ const run = async (
   command: string,
   args: ReadonlyArray<string>,
   options: SpawnOptions,
+  timeout = STEP_TIMEOUT_MS,
 ): Promise<Ran> => {
   const child = spawn(command, args, {
     ...options,
     stdio: ["ignore", "pipe", "pipe"],
-    timeout: STEP_TIMEOUT_MS,
+    timeout,
   });
   let stdout = "";
   let stderr = "";
@@ -56,8 +57,12 @@ const npmEnv = Object.fromEntries(
   ),
 );
 
-const npm = async (args: ReadonlyArray<string>, cwd: string): Promise<Ran> => {
-  const ran = await run("npm", args, { cwd, env: npmEnv });
+const npm = async (
+  args: ReadonlyArray<string>,
+  cwd: string,
+  timeout = STEP_TIMEOUT_MS,
+): Promise<Ran> => {
+  const ran = await run("npm", args, { cwd, env: npmEnv }, timeout);
   if (ran.code !== 0) throw new Error(`npm ${args.join(" ")} failed (${ran.code}):\n${ran.stderr}`);
   return ran;
 };
@@ -260,27 +265,21 @@ interface GlobalInstall {
 
 let globalInstall: Promise<GlobalInstall> | undefined;
 
+/** A global install builds unix-dgram's native module: slow on a busy machine. */
+const GLOBAL_INSTALL_TIMEOUT_MS = 120_000;
+
 /**
- * Installs the tarball globally once, for the tests that need it. Without optional packages, as
- * above: building unix-dgram's native module is not what these tests are about.
+ * Installs the tarball globally once, for the tests that need it, as a user would: optional
+ * packages included (npm's global installs take them whatever --omit says).
  */
 const installGlobally = (): Promise<GlobalInstall> =>
   (globalInstall ??= (async () => {
     const { tarball } = setUp();
     const prefix = join(work, "global");
     await npm(
-      [
-        "install",
-        "-g",
-        "--prefix",
-        prefix,
-        "--omit=optional",
-        "--prefer-offline",
-        "--no-audit",
-        "--no-fund",
-        tarball,
-      ],
+      ["install", "-g", "--prefix", prefix, "--prefer-offline", "--no-audit", "--no-fund", tarball],
       work,
+      GLOBAL_INSTALL_TIMEOUT_MS,
     );
     return {
       bin: join(prefix, "bin"),
@@ -295,6 +294,7 @@ const commandEnv = {
 };
 
 test("npm install -g: both command names print the version", async (t) => {
+  t.timeout(GLOBAL_INSTALL_TIMEOUT_MS + STEP_TIMEOUT_MS);
   const { bin } = await installGlobally();
   for (const name of ["tcp-fallback", "tcp_fallback"]) {
     const ran = await run(join(bin, name), ["--version"], { env: commandEnv });
@@ -319,6 +319,7 @@ const DEV_ONLY = [
 ];
 
 test("npm install -g brings the dependencies and the rxjs peer, and no development tools", async (t) => {
+  t.timeout(GLOBAL_INSTALL_TIMEOUT_MS + STEP_TIMEOUT_MS);
   const { installed } = await installGlobally();
   const manifest = JSON.parse(await readFile(join(repoRoot, "package.json"), "utf8")) as {
     dependencies: Record<string, string>;
@@ -346,6 +347,7 @@ test("npm install -g brings the dependencies and the rxjs peer, and no developme
 });
 
 test("the installed command relays a session and stops with exit 0 on SIGTERM", async (t) => {
+  t.timeout(GLOBAL_INSTALL_TIMEOUT_MS + STEP_TIMEOUT_MS);
   const { bin } = await installGlobally();
   const echo = await startBackend();
   t.teardown(() => echo.close());
