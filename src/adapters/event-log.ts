@@ -1,10 +1,16 @@
-import type { Logger } from "../domain/logger.js";
+import type { LogFields, Logger } from "../domain/logger.js";
 import { formatDuration } from "../domain/duration.js";
 import type { ProxyEvent } from "../domain/proxy-event.js";
 import { type StatsSnapshot, formatStatsLines } from "../domain/stats.js";
 
+/** What a structured log line about `event` carries besides its message. */
+export const eventFields = (event: ProxyEvent): LogFields =>
+  "backend" in event ? { event: event.type, backend: event.backend.label } : { event: event.type };
+
 /** Writes a proxy event as the log line existing monitoring already parses. */
-export const logProxyEvent = (logger: Logger, event: ProxyEvent): void => {
+export const logProxyEvent = (base: Logger, event: ProxyEvent): void => {
+  // Structured formats also get what the line is about; the others build nothing more.
+  const logger = base.withFields?.(eventFields(event)) ?? base;
   switch (event.type) {
     case "connect-failed":
     case "probe-failed":

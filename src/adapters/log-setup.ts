@@ -1,4 +1,6 @@
 import type { LogLevelName, Logger } from "../domain/logger.js";
+import { type LogFormat, lineFormat } from "./log/format.js";
+import { isJournalStream } from "./log/journal.js";
 import { createLogger } from "./log/logger.js";
 import type { LogSink } from "./log/sink.js";
 import { streamSink } from "./log/stream-sink.js";
@@ -9,6 +11,8 @@ export interface LogSettings {
   readonly syslog: boolean;
   readonly syslogSocket: string;
   readonly logfile: string | undefined;
+  /** Of stderr and -logfile lines; syslog keeps its own. */
+  readonly logFormat: LogFormat;
 }
 
 export interface LogSetup {
@@ -41,16 +45,28 @@ const loadSyslogSink = async (): Promise<typeof import("./log/syslog-sink.js")> 
 };
 
 /**
- * Picks the sink the flags ask for: syslog, a log file, or stderr. Rejects with a message naming
+ * Picks the sink the flags ask for: syslog, a log file, or stderr (in the journal's format when
+ * it is the journal: JOURNAL_STREAM names it). Rejects with a message naming
  * the file or socket when it cannot be opened, or the package -syslog needs when it is missing.
  */
-export const setUpLogging = async (settings: LogSettings): Promise<LogSetup> => {
+export const setUpLogging = async (
+  settings: LogSettings,
+  journalStream = process.env["JOURNAL_STREAM"],
+): Promise<LogSetup> => {
+  const now = (): Date => new Date();
   const sink = settings.quiet
     ? streamSink(process.stderr)
     : settings.syslog
       ? await (await loadSyslogSink()).openSyslogSink(settings.syslogSocket)
       : settings.logfile !== undefined
-        ? await (await import("./log/file-sink.js")).openFileSink(settings.logfile)
-        : streamSink(process.stderr);
+        ? await (
+            await import("./log/file-sink.js")
+          ).openFileSink(settings.logfile, now, lineFormat(settings.logFormat))
+        : streamSink(
+            process.stderr,
+            now,
+            // Under a service manager, stderr may be the journal, which stamps lines itself.
+            lineFormat(settings.logFormat, isJournalStream(journalStream)),
+          );
   return { logger: createLogger(sink, levelOf(settings)), sink };
 };

@@ -258,5 +258,13 @@ export const FLAGS: ReadonlyArray<Flag> = [
     into: "checkConfig",
     help: "with -config: check the file and the flags, print the settings they make, and exit (0 if good, 2 if not) without listening",
   },
+  {
+    name: "log-format",
+    into: "logFormat",
+    ...text("format"),
+    help: "how stderr and -logfile lines look: text, or json (one object per line: time, level, msg and, for events, event and backend)",
+    defaultText: "text",
+    invalid: "must be text or json",
+  },
   { name: "version", into: "version", help: "print the version and exit" },
 ];

@@ -17,6 +17,7 @@ import {
 } from "../domain/proxy-options.js";
 import { DEFAULT_SYSLOG_SOCKET, FLAGS, type Flag, type OptionKey } from "./flags.js";
 import type { Scan } from "./scan.js";
+import type { LogFormat } from "../adapters/log/format.js";
 
 /** The proxy's settings plus what only the command line has: logging and profiling. */
 export interface RunOptions extends ProxySettings {
@@ -38,6 +39,8 @@ export interface RunOptions extends ProxySettings {
   readonly adminTokenFile?: string | undefined;
   /** The configuration file the settings were read from, if any. */
   readonly config?: string | undefined;
+  /** How stderr and -logfile lines look. */
+  readonly logFormat: LogFormat;
 }
 
 /**
@@ -84,6 +87,7 @@ export const cliOptionCodecs = {
   workers: t.union([PositiveInteger, t.literal("auto")]),
   maxthreads: PositiveInteger,
   failback: Failback,
+  logFormat: t.union([t.literal("text"), t.literal("json")]),
   // Read before decoding: -version runs nothing.
   version: t.boolean,
   config: t.string,
@@ -186,6 +190,7 @@ export const decodeRunOptions = (
         checkPasswordFile: cli.checkPasswordFile,
         ...(cli.adminTokenFile === undefined ? {} : { adminTokenFile: cli.adminTokenFile }),
         ...(cli.config === undefined ? {} : { config: cli.config }),
+        logFormat: cli.logFormat ?? "text",
       };
     }),
   );

@@ -18,7 +18,8 @@ export type ReloadOutcome =
 /**
  * Settings a reload applies only at the next start. It applies the others while running: the
  * backend list with each backend's own settings (and the proxy-wide check, rise and fall they
- * default to), the listen address, and the drain timeout of removed backends.
+ * default to, PROXY protocol's sendProxy among them), the listen address, and the drain timeout
+ * of removed backends.
  */
 const AT_RESTART = [
   "connectTimeoutMs",
@@ -31,6 +32,7 @@ const AT_RESTART = [
   "checkCredentials",
   "admin",
   "onChange",
+  "acceptProxy",
 ] as const satisfies ReadonlyArray<keyof ProxySettings>;
 
 /** The option names of settings that differ and apply only at the next start. */

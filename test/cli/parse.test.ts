@@ -55,8 +55,23 @@ test("defaults", async (t) => {
       workers: undefined,
       failback: { kind: "immediate" },
       checkPasswordFile: undefined,
+      logFormat: "text",
     },
   });
+});
+
+test("-log-format: text or json, anything else named in the error", async (t) => {
+  t.is((await run(["-log-format=json", ...ADDRS])).logFormat, "json");
+  t.is((await run(["-log-format", "text", ...ADDRS])).logFormat, "text");
+  t.is(
+    await errorOf(["-log-format=xml", ...ADDRS]),
+    'invalid value "xml" for flag -log-format: must be text or json',
+  );
+  t.is(
+    await errorOf(["-log-format=JSON", ...ADDRS]),
+    'invalid value "JSON" for flag -log-format: must be text or json',
+  );
+  t.is(await errorOf(["-log-format"]), "flag needs an argument: -log-format");
 });
 
 test("addresses: listen first, backends in order with labels as written", async (t) => {

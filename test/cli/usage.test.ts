@@ -32,6 +32,7 @@ test("the usage text lists every flag with its default and an example", (t) => {
   t.regex(usage, /-stats duration .*\(default 15m0s\)/);
   t.regex(usage, /-drain-timeout duration .*\(default 10s\)/);
   t.regex(usage, /-syslog-socket path .*\(default "\/dev\/log"\)/);
+  t.regex(usage, /-log-format format .*text, or json.*\(default text\)/);
   t.regex(usage, /Example:\n +tcp-fallback .+:\d+ .+:\d+/);
 });
 

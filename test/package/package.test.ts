@@ -5,11 +5,13 @@
  */
 import test from "ava";
 import { type SpawnOptions, spawn } from "node:child_process";
+import { version } from "../../src/version.js";
+import { roundTrip, startBackend } from "../helpers/net.js";
 import { once } from "node:events";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { existsSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, normalize } from "node:path";
+import { delimiter, dirname, join, normalize } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const repoRoot = fileURLToPath(new URL("../../..", import.meta.url));
@@ -31,11 +33,12 @@ const run = async (
   command: string,
   args: ReadonlyArray<string>,
   options: SpawnOptions,
+  timeout = STEP_TIMEOUT_MS,
 ): Promise<Ran> => {
   const child = spawn(command, args, {
     ...options,
     stdio: ["ignore", "pipe", "pipe"],
-    timeout: STEP_TIMEOUT_MS,
+    timeout,
   });
   let stdout = "";
   let stderr = "";
@@ -54,8 +57,12 @@ const npmEnv = Object.fromEntries(
   ),
 );
 
-const npm = async (args: ReadonlyArray<string>, cwd: string): Promise<Ran> => {
-  const ran = await run("npm", args, { cwd, env: npmEnv });
+const npm = async (
+  args: ReadonlyArray<string>,
+  cwd: string,
+  timeout = STEP_TIMEOUT_MS,
+): Promise<Ran> => {
+  const ran = await run("npm", args, { cwd, env: npmEnv }, timeout);
   if (ran.code !== 0) throw new Error(`npm ${args.join(" ")} failed (${ran.code}):\n${ran.stderr}`);
   return ran;
 };
@@ -102,6 +109,8 @@ process.exit(0);
 `;
 
 interface Packed {
+  /** The tarball `npm pack` made. */
+  readonly tarball: string;
   /** Paths inside the tarball, e.g. "dist/src/index.js". */
   readonly files: ReadonlyArray<string>;
   /** The fresh project, installed with --omit=optional. */
@@ -143,6 +152,7 @@ test.before(async () => {
     );
     await npm(["install", "--omit=optional", "--prefer-offline", "--no-audit", "--no-fund"], app);
     packed = {
+      tarball: join(work, info.filename),
       files: info.files.map((file) => file.path),
       app,
       installed: join(app, "node_modules", "tcp-fallback"),
@@ -243,4 +253,123 @@ test("without optional packages nothing native is built; the library loads, -sys
     syslog.stderr,
     /^tcp-fallback: -syslog needs the optional package unix-dgram, which is not installed \(npm install unix-dgram[^\n]*\)\n$/,
   );
+});
+
+/** The tarball installed as a service is: `npm install -g`, into a prefix of its own. */
+interface GlobalInstall {
+  /** `<prefix>/bin`, where npm links the commands. */
+  readonly bin: string;
+  /** The installed package. */
+  readonly installed: string;
+}
+
+let globalInstall: Promise<GlobalInstall> | undefined;
+
+/** A global install builds unix-dgram's native module: slow on a busy machine. */
+const GLOBAL_INSTALL_TIMEOUT_MS = 120_000;
+
+/**
+ * Installs the tarball globally once, for the tests that need it, as a user would: optional
+ * packages included (npm's global installs take them whatever --omit says).
+ */
+const installGlobally = (): Promise<GlobalInstall> =>
+  (globalInstall ??= (async () => {
+    const { tarball } = setUp();
+    const prefix = join(work, "global");
+    await npm(
+      ["install", "-g", "--prefix", prefix, "--prefer-offline", "--no-audit", "--no-fund", tarball],
+      work,
+      GLOBAL_INSTALL_TIMEOUT_MS,
+    );
+    return {
+      bin: join(prefix, "bin"),
+      installed: join(prefix, "lib", "node_modules", "tcp-fallback"),
+    };
+  })());
+
+// The commands start with `#!/usr/bin/env node`: the node running these tests must be found first.
+const commandEnv = {
+  ...process.env,
+  PATH: [dirname(process.execPath), process.env["PATH"] ?? ""].join(delimiter),
+};
+
+test("npm install -g: both command names print the version", async (t) => {
+  t.timeout(GLOBAL_INSTALL_TIMEOUT_MS + STEP_TIMEOUT_MS);
+  const { bin } = await installGlobally();
+  for (const name of ["tcp-fallback", "tcp_fallback"]) {
+    const ran = await run(join(bin, name), ["--version"], { env: commandEnv });
+    t.is(ran.code, 0, ran.stderr);
+    t.is(ran.stdout, `tcp-fallback ${version}\n`, name);
+  }
+});
+
+/**
+ * What the package needs to run, and what only building and testing it needs. @types/node is
+ * not on the second list: a dependency (mysql2) depends on it.
+ */
+const DEV_ONLY = [
+  "@eslint/js",
+  "@types/pg",
+  "ava",
+  "eslint",
+  "playwright-core",
+  "prettier",
+  "typescript",
+  "typescript-eslint",
+];
+
+test("npm install -g brings the dependencies and the rxjs peer, and no development tools", async (t) => {
+  t.timeout(GLOBAL_INSTALL_TIMEOUT_MS + STEP_TIMEOUT_MS);
+  const { installed } = await installGlobally();
+  const manifest = JSON.parse(await readFile(join(repoRoot, "package.json"), "utf8")) as {
+    dependencies: Record<string, string>;
+    devDependencies: Record<string, string>;
+    peerDependencies: Record<string, string>;
+  };
+  // The list above keeps up with the manifest: a new development tool must be added to it.
+  t.deepEqual(
+    Object.keys(manifest.devDependencies).filter(
+      (name) => !(name in manifest.peerDependencies) && name !== "@types/node",
+    ),
+    DEV_ONLY,
+  );
+  const modules = join(installed, "node_modules");
+  t.deepEqual(
+    DEV_ONLY.filter((name) => existsSync(join(modules, name))),
+    [],
+  );
+  t.deepEqual(
+    [...Object.keys(manifest.dependencies), ...Object.keys(manifest.peerDependencies)].filter(
+      (name) => !existsSync(join(modules, name, "package.json")),
+    ),
+    [],
+  );
+});
+
+test("the installed command relays a session and stops with exit 0 on SIGTERM", async (t) => {
+  t.timeout(GLOBAL_INSTALL_TIMEOUT_MS + STEP_TIMEOUT_MS);
+  const { bin } = await installGlobally();
+  const echo = await startBackend();
+  t.teardown(() => echo.close());
+  const child = spawn(join(bin, "tcp-fallback"), ["127.0.0.1:0", echo.address], {
+    env: commandEnv,
+    stdio: ["ignore", "ignore", "pipe"],
+    timeout: STEP_TIMEOUT_MS,
+  });
+  t.teardown(() => child.kill("SIGKILL"));
+  let stderr = "";
+  const closed = once(child, "close");
+  const port = await new Promise<number>((resolve, reject) => {
+    child.stderr.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
+      const listening = /INFO Listening on 127\.0\.0\.1:(\d+)\n/.exec(stderr);
+      if (listening) resolve(Number(listening[1]));
+    });
+    void closed.then(() => reject(new Error(`exited before listening:\n${stderr}`)));
+  });
+  t.is((await roundTrip(port, "installed and relaying")).toString(), "installed and relaying");
+  child.kill("SIGTERM");
+  const [code] = (await closed) as [number | null];
+  t.is(code, 0, stderr);
+  t.regex(stderr, /INFO Stopped\n$/);
 });

@@ -1,8 +1,8 @@
 import { open, type FileHandle } from "node:fs/promises";
 
-import type { LogLevelName } from "../../domain/logger.js";
+import type { LogFields, LogLevelName } from "../../domain/logger.js";
 import { describeError, FailureReport } from "./failure-report.js";
-import { formatLogLine } from "./format.js";
+import { type LineFormat, formatLogLine } from "./format.js";
 import type { LogSink } from "./sink.js";
 
 /**
@@ -12,6 +12,7 @@ import type { LogSink } from "./sink.js";
 export async function openFileSink(
   path: string,
   now: () => Date = () => new Date(),
+  format: LineFormat = formatLogLine,
 ): Promise<LogSink> {
   let handle: FileHandle;
   try {
@@ -19,7 +20,7 @@ export async function openFileSink(
   } catch (err) {
     throw new Error(`cannot open log file ${path}: ${describeError(err)}`, { cause: err });
   }
-  return new FileSink(path, handle, now);
+  return new FileSink(path, handle, now, format);
 }
 
 class FileSink implements LogSink {
@@ -38,13 +39,15 @@ class FileSink implements LogSink {
     private readonly path: string,
     private handle: FileHandle,
     private readonly now: () => Date,
+    private readonly format: LineFormat,
   ) {
     this.report = new FailureReport(`log file ${path}`);
   }
 
-  write(level: LogLevelName, message: string): void {
+  write(level: LogLevelName, message: string, fields?: LogFields): void {
     if (this.closing) return;
-    this.segments[this.segments.length - 1]?.push(`${formatLogLine(this.now(), level, message)}\n`);
+    const line = this.format(this.now(), level, message, fields);
+    this.segments[this.segments.length - 1]?.push(`${line}\n`);
     this.kick();
   }
 

@@ -1,6 +1,6 @@
 import log from "loglevel";
 
-import type { Logger, LogLevelName } from "../../domain/logger.js";
+import type { LogFields, Logger, LogLevelName } from "../../domain/logger.js";
 import type { LogSink } from "./sink.js";
 
 /**
@@ -17,15 +17,18 @@ export function createLogger(
   inner.methodFactory = (methodName) => {
     // loglevel also has trace; the port does not, so it counts as debug.
     const target: LogLevelName = methodName === "trace" ? "debug" : methodName;
-    return (...message: unknown[]) => sink.write(target, message.map(String).join(" "));
+    return (message: unknown, fields?: LogFields) => sink.write(target, String(message), fields);
   };
   // setLevel rebuilds the methods with the factory above; don't persist (browser-only storage).
   inner.setLevel(level, false);
-  return {
-    debug: (message) => inner.debug(message),
-    info: (message) => inner.info(message),
-    warn: (message) => inner.warn(message),
-    error: (message) => inner.error(message),
-    debugEnabled: level === "debug",
-  };
+  const debugEnabled = level === "debug";
+  const carrying = (fields: LogFields | undefined): Logger => ({
+    debug: (message) => inner.debug(message, fields),
+    info: (message) => inner.info(message, fields),
+    warn: (message) => inner.warn(message, fields),
+    error: (message) => inner.error(message, fields),
+    debugEnabled,
+    withFields: (more) => carrying(fields === undefined ? more : { ...fields, ...more }),
+  });
+  return carrying(undefined);
 }

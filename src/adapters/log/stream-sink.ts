@@ -1,11 +1,12 @@
-import type { LogLevelName } from "../../domain/logger.js";
-import { formatLogLine } from "./format.js";
+import type { LogFields, LogLevelName } from "../../domain/logger.js";
+import { type LineFormat, formatLogLine } from "./format.js";
 import type { LogSink } from "./sink.js";
 
 /** Writes formatted lines to a stream it does not own (typically process.stderr). */
 export function streamSink(
   stream: NodeJS.WritableStream,
   now: () => Date = () => new Date(),
+  format: LineFormat = formatLogLine,
 ): LogSink {
   let inFlight = 0;
   let closed = false;
@@ -20,11 +21,11 @@ export function streamSink(
   };
 
   return {
-    write(level: LogLevelName, message: string): void {
+    write(level: LogLevelName, message: string, fields?: LogFields): void {
       if (closed) return;
       inFlight += 1;
       try {
-        stream.write(`${formatLogLine(now(), level, message)}\n`, settled);
+        stream.write(`${format(now(), level, message, fields)}\n`, settled);
       } catch {
         settled();
       }

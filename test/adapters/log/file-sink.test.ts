@@ -5,6 +5,7 @@ import { join } from "node:path";
 import test from "ava";
 
 import { openFileSink } from "../../../src/adapters/log/file-sink.js";
+import { lineFormat } from "../../../src/adapters/log/format.js";
 import { captureStderr } from "./capture-stderr.js";
 
 const at = new Date(2026, 10, 26, 1, 50, 0);
@@ -106,4 +107,28 @@ test.serial("write errors are reported once, never thrown", async (t) => {
   });
   t.regex(stderr, /\/dev\/full: write failed.*ENOSPC/);
   t.is(stderr.split("\n").filter(Boolean).length, 1);
+});
+
+test("writes in the format it is given, fields included", async (t) => {
+  const path = join(await tempDir(t), "proxy.log");
+  const sink = await openFileSink(path, now, lineFormat("json"));
+  sink.write("info", "Backend a:1 is down", { event: "backend-down", backend: "a:1" });
+  sink.write("warn", "plain");
+  await sink.close();
+
+  const lines = (await readFile(path, "utf8")).split("\n");
+  t.is(lines.pop(), "");
+  t.deepEqual(
+    lines.map((text) => JSON.parse(text) as unknown),
+    [
+      {
+        time: at.toISOString(),
+        level: "info",
+        msg: "Backend a:1 is down",
+        event: "backend-down",
+        backend: "a:1",
+      },
+      { time: at.toISOString(), level: "warn", msg: "plain" },
+    ],
+  );
 });

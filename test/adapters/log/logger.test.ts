@@ -2,7 +2,7 @@ import test from "ava";
 
 import { createLogger } from "../../../src/adapters/log/logger.js";
 import type { LogSink } from "../../../src/adapters/log/sink.js";
-import type { LogLevelName } from "../../../src/domain/logger.js";
+import type { LogFields, LogLevelName } from "../../../src/domain/logger.js";
 
 function memorySink(): LogSink & { lines: string[] } {
   const lines: string[] = [];
@@ -60,4 +60,30 @@ test("loggers with the same name but different sinks and levels don't interfere"
   logEverything(second, "b");
   t.deepEqual(a.lines, ["debug a d", "info a i", "warn a w", "error a e"]);
   t.deepEqual(b.lines, ["warn b w", "error b e"]);
+});
+
+function fieldSink(): LogSink & { entries: Array<[string, string, LogFields | undefined]> } {
+  const entries: Array<[string, string, LogFields | undefined]> = [];
+  return {
+    entries,
+    write: (level, message, fields) => void entries.push([level, message, fields]),
+    reopen: () => undefined,
+    close: () => Promise.resolve(),
+  };
+}
+
+test("withFields: lines carry the fields (merged when nested), filtered by the same level", (t) => {
+  const sink = fieldSink();
+  const logger = createLogger(sink, "info");
+  logger.info("plain");
+  const withEvent = logger.withFields?.({ event: "backend-down", backend: "a:1" });
+  t.false(withEvent?.debugEnabled);
+  withEvent?.debug("dropped");
+  withEvent?.warn("down");
+  withEvent?.withFields?.({ backend: "b:2", extra: 1 }).error("nested");
+  t.deepEqual(sink.entries, [
+    ["info", "plain", undefined],
+    ["warn", "down", { event: "backend-down", backend: "a:1" }],
+    ["error", "nested", { event: "backend-down", backend: "b:2", extra: 1 }],
+  ]);
 });
