@@ -232,3 +232,23 @@ test("the example config in contrib/ is a valid file", async (t) => {
     ["primary", "standby"],
   );
 });
+
+test("keys may be written as flags are (connect-timeout, send-proxy), at the top and in a backend", async (t) => {
+  const path = await configFile(
+    t,
+    "kebab.yaml",
+    `listen: "127.0.0.1:0"
+connect-timeout: 2s
+backends:
+  - { address: "127.0.0.1:7001", send-proxy: v2 }
+`,
+  );
+  const run = runCli([`-config=${path}`, "-check-config"]);
+  t.is(await run.exited, 0, run.stderr());
+  const settings = JSON.parse(run.stdout()) as {
+    connectTimeoutMs: number;
+    backends: Array<{ sendProxy?: string }>;
+  };
+  t.is(settings.connectTimeoutMs, 2_000);
+  t.is(settings.backends[0]?.sendProxy, "v2");
+});

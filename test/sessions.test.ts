@@ -173,7 +173,8 @@ const failbackThroughCli = async (t: ExecutionContext, flags: ReadonlyArray<stri
   const b = await startBackend();
   const run = runCli([
     ...flags,
-    "-timeout=200ms",
+    // Long enough that a loaded machine's dial to the reopened primary does not time out.
+    "-timeout=1s",
     "-probe-delay=100ms",
     "127.0.0.1:0",
     a.address,

@@ -36,6 +36,24 @@ const codecOf = (key: string): t.Mixed | undefined =>
       (cliOptionCodecs as Record<string, t.Mixed>)[key])
     : undefined;
 
+const camel = (key: string): string => key.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+
+/**
+ * Keys as options are named (`connectTimeout`), or as flags and other configs write them
+ * (`connect-timeout`, `send-proxy`): the same key, at the top and in backend objects.
+ */
+const camelKeys = (content: Record<string, unknown>): Record<string, unknown> => {
+  const renamed = Object.fromEntries(Object.entries(content).map(([k, v]) => [camel(k), v]));
+  const backends = renamed["backends"];
+  if (Array.isArray(backends))
+    renamed["backends"] = backends.map((b: unknown) =>
+      typeof b === "object" && b !== null && !Array.isArray(b)
+        ? Object.fromEntries(Object.entries(b).map(([k, v]) => [camel(k), v]))
+        : b,
+    );
+  return renamed;
+};
+
 /** Reads and parses the file: its text as YAML (or JSON), or why it cannot be. */
 export const readConfigFile = async (path: string): Promise<E.Either<string, unknown>> => {
   let text: string;
@@ -80,7 +98,7 @@ export const checkConfigFile = (
     ]);
   const problems: string[] = [];
   const options: FileOptions = {};
-  for (const [key, value] of Object.entries(content as Record<string, unknown>)) {
+  for (const [key, value] of Object.entries(camelKeys(content as Record<string, unknown>))) {
     const codec = codecOf(key);
     if (codec === undefined) {
       problems.push(unknownOption(key, FILE_KEYS, path).replace(`${path}.`, `${path}: `));
