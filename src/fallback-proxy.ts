@@ -91,6 +91,10 @@ export const startFallbackProxy = (config: ProxyConfig): FallbackProxy => {
         listen: config.listen,
         connectTimeoutMs: config.connectTimeoutMs,
         hedgeMs: config.hedgeMs,
+        maxconn: config.maxconn,
+        idleTimeoutMs: config.idleTimeoutMs,
+        keepaliveMs: config.keepaliveMs,
+        finTimeoutMs: config.finTimeoutMs,
       }));
   const dataPlane = startDataPlane({
     emit: control.emit,

@@ -22,6 +22,11 @@ export interface BackendSpec {
   readonly rise?: number;
   /** Failures in a row that mark it down (default 1). */
   readonly fall?: number;
+  /**
+   * Live connections this process relays to it at most; at the limit new clients skip it for
+   * the next backend in the route. Absent: no limit.
+   */
+  readonly maxconn?: number;
 }
 
 /** A backend in the configured list; `index` is its priority (0 = primary). */
@@ -40,6 +45,8 @@ export interface BackendDefaults {
   readonly rise?: number;
   readonly fall?: number;
   readonly check?: CheckSpec;
+  /** The per-backend connection limit of backends without one of their own. */
+  readonly backendMaxconn?: number | undefined;
 }
 
 /** Numbers backend specs by priority, filling in the proxy-wide settings each leaves out. */
@@ -51,6 +58,7 @@ export const backendsOf = (
     const rise = spec.rise ?? defaults.rise;
     const fall = spec.fall ?? defaults.fall;
     const check = spec.check ?? defaults.check;
+    const maxconn = spec.maxconn ?? defaults.backendMaxconn;
     return {
       index,
       id: spec.name ?? spec.label,
@@ -61,6 +69,7 @@ export const backendsOf = (
       ...(check === undefined || check.kind === "tcp" ? {} : { check }),
       ...(rise === undefined || rise === 1 ? {} : { rise }),
       ...(fall === undefined || fall === 1 ? {} : { fall }),
+      ...(maxconn === undefined ? {} : { maxconn }),
     };
   });
 

@@ -194,7 +194,7 @@ export const CheckCodec = new t.Type<CheckSpec, string | CheckSpec, unknown>(
   (check) => check,
 );
 
-const BACKEND_KEYS = ["address", "name", "check", "rise", "fall"];
+const BACKEND_KEYS = ["address", "name", "check", "rise", "fall", "maxconn"];
 
 const isBackendSpec = (u: unknown): u is BackendSpec =>
   isObjectLike(u) && isAddress(u["address"]) && typeof u["label"] === "string";
@@ -235,6 +235,7 @@ export const BackendEntry = new t.Type<BackendSpec, string | object, unknown>(
         check: CheckCodec,
         rise: PositiveInteger,
         fall: PositiveInteger,
+        maxconn: PositiveInteger,
       })
       .validate(u, c);
     if (E.isLeft(required) || E.isLeft(optional))
@@ -242,7 +243,7 @@ export const BackendEntry = new t.Type<BackendSpec, string | object, unknown>(
         ...(E.isLeft(required) ? required.left : []),
         ...(E.isLeft(optional) ? optional.left : []),
       ]);
-    const { name, check, rise, fall } = optional.right;
+    const { name, check, rise, fall, maxconn } = optional.right;
     return t.success({
       address: required.right.address,
       label: u["address"] as string,
@@ -250,6 +251,7 @@ export const BackendEntry = new t.Type<BackendSpec, string | object, unknown>(
       ...(check === undefined ? {} : { check }),
       ...(rise === undefined ? {} : { rise }),
       ...(fall === undefined ? {} : { fall }),
+      ...(maxconn === undefined ? {} : { maxconn }),
     });
   },
   (spec) => ({ ...spec, address: encodeAddress(spec.address) }),

@@ -61,6 +61,11 @@ export const proxyOptionCodecs = {
   logger: LoggerCodec,
   scheduler: SchedulerCodec,
   onChange: CommandWords,
+  maxconn: PositiveInteger,
+  backendMaxconn: PositiveInteger,
+  idleTimeout: PositiveDurationMs,
+  keepalive: PositiveDurationMs,
+  finTimeout: PositiveDurationMs,
 };
 
 const { listen, backends, ...optional } = proxyOptionCodecs;
@@ -98,6 +103,16 @@ export interface ProxySettings {
   readonly admin?: AdminSettings | undefined;
   /** A command (argv, no shell) run for every change of the route or of a backend's state. */
   readonly onChange?: ReadonlyArray<string> | undefined;
+  /** Live clients in this process at most: at the limit accepting pauses. Undefined: off. */
+  readonly maxconn?: number | undefined;
+  /** The live connections each backend without a `maxconn` of its own takes. Undefined: off. */
+  readonly backendMaxconn?: number | undefined;
+  /** A connection idle both ways this long is closed. Undefined: off. */
+  readonly idleTimeoutMs?: number | undefined;
+  /** TCP keepalive on both sockets, first probe after this long idle. Undefined: off. */
+  readonly keepaliveMs?: number | undefined;
+  /** Once one side has sent its FIN, the connection lives at most this long. Undefined: off. */
+  readonly finTimeoutMs?: number | undefined;
 }
 
 /** Every option decoded: the settings, and the pieces that are code (absent: use the default). */
@@ -236,8 +251,27 @@ export const decodeProxyOptions = (input: unknown): E.Either<ReadonlyArray<strin
       ...(data.admin === undefined ? {} : { admin: data.admin }),
       // Present only when given, so settings without a hook read as before.
       ...(data.onChange === undefined ? {} : { onChange: data.onChange }),
+      ...limitsOf(data),
     })),
   );
+
+/** The limits given, and only those: settings without limits read as before. */
+const limitsOf = (data: {
+  readonly maxconn?: number | undefined;
+  readonly backendMaxconn?: number | undefined;
+  readonly idleTimeout?: number | undefined;
+  readonly keepalive?: number | undefined;
+  readonly finTimeout?: number | undefined;
+}): Pick<
+  ProxySettings,
+  "maxconn" | "backendMaxconn" | "idleTimeoutMs" | "keepaliveMs" | "finTimeoutMs"
+> => ({
+  ...(data.maxconn === undefined ? {} : { maxconn: data.maxconn }),
+  ...(data.backendMaxconn === undefined ? {} : { backendMaxconn: data.backendMaxconn }),
+  ...(data.idleTimeout === undefined ? {} : { idleTimeoutMs: data.idleTimeout }),
+  ...(data.keepalive === undefined ? {} : { keepaliveMs: data.keepalive }),
+  ...(data.finTimeout === undefined ? {} : { finTimeoutMs: data.finTimeout }),
+});
 
 /**
  * Checks options exactly as createFallbackProxy does (the same problems, the same lines,
@@ -265,6 +299,13 @@ export const decodeProxySettings = (input: unknown): E.Either<string, ProxySetti
         checkCredentials: options.checkCredentials,
         ...(options.admin === undefined ? {} : { admin: options.admin }),
         ...(options.onChange === undefined ? {} : { onChange: options.onChange }),
+        ...limitsOf({
+          maxconn: options.maxconn,
+          backendMaxconn: options.backendMaxconn,
+          idleTimeout: options.idleTimeoutMs,
+          keepalive: options.keepaliveMs,
+          finTimeout: options.finTimeoutMs,
+        }),
       }),
     ),
   );
