@@ -27,6 +27,8 @@ export interface BackendOption {
   readonly check?: CheckOption;
   readonly rise?: number;
   readonly fall?: number;
+  /** Live connections the proxy relays to it at most; at the limit new clients go to the next backend. */
+  readonly maxconn?: number;
 }
 
 /**

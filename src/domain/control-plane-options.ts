@@ -11,12 +11,25 @@ import {
 /** The socket-less control plane's options, decoded: the proxy's, less what only sockets need. */
 export type ControlPlaneSettings = Omit<
   ProxyOptions,
-  "listen" | "drainTimeoutMs" | "hedgeMs" | "onDown" | "onFailback" | "admin" | "onChange"
+  | "listen"
+  | "drainTimeoutMs"
+  | "hedgeMs"
+  | "onDown"
+  | "onFailback"
+  | "admin"
+  | "onChange"
+  | "maxconn"
+  | "backendMaxconn"
+  | "idleTimeoutMs"
+  | "keepaliveMs"
+  | "finTimeoutMs"
 >;
 
 // The proxy's own codecs less the keys only sockets need: the same rules, the same lines.
-const { listen, drainTimeout, hedge, onDown, onFailback, admin, onChange, backends, ...optional } =
+const { listen, drainTimeout, hedge, onDown, onFailback, admin, onChange, backends, ...shared } =
   proxyOptionCodecs;
+// The connection limits act on sockets too.
+const { maxconn, backendMaxconn, idleTimeout, keepalive, finTimeout, ...optional } = shared;
 const decodeData = optionsDecoder({ backends }, optional);
 
 /** Decodes createControlPlane's options; on failure, one line per problem. */
