@@ -71,8 +71,11 @@ class Relay {
   open = 2;
   startedAt = 0;
   peer = "";
-  /** Set by every chunk either way; the limits sweep clears it (a plain store per chunk). */
-  active = false;
+  /**
+   * Set by every chunk either way; the limits sweep clears it (a plain store per chunk). Set at
+   * first: a connection is idle from its first sweep on, not before.
+   */
+  active = true;
   /** Sweeps in a row that found no chunk (for -idle-timeout). */
   quiet = 0;
   /** Sweeps since the first FIN (for -fin-timeout); -1 before any. */
