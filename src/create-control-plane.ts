@@ -29,6 +29,8 @@ export interface BackendOption {
   readonly fall?: number;
   /** A PROXY protocol header ("v1" or "v2") written to this backend before the client's bytes. */
   readonly sendProxy?: "v1" | "v2";
+  /** Live connections the proxy relays to it at most; at the limit new clients go to the next backend. */
+  readonly maxconn?: number;
 }
 
 /**

@@ -99,6 +99,13 @@ const settingsOf = (config: ProxyConfig): ProxySettings => ({
   checkCredentials: config.checkCredentials,
   ...(config.admin === undefined ? {} : { admin: config.admin }),
   ...(config.onChange === undefined ? {} : { onChange: config.onChange }),
+  sendProxy: config.sendProxy,
+  acceptProxy: config.acceptProxy,
+  maxconn: config.maxconn,
+  backendMaxconn: config.backendMaxconn,
+  idleTimeoutMs: config.idleTimeoutMs,
+  keepaliveMs: config.keepaliveMs,
+  finTimeoutMs: config.finTimeoutMs,
 });
 
 /**
@@ -129,6 +136,10 @@ export const startFallbackProxy = (config: ProxyConfig): FallbackProxy => {
         connectTimeoutMs: config.connectTimeoutMs,
         hedgeMs: config.hedgeMs,
         acceptProxy: config.acceptProxy,
+        maxconn: config.maxconn,
+        idleTimeoutMs: config.idleTimeoutMs,
+        keepaliveMs: config.keepaliveMs,
+        finTimeoutMs: config.finTimeoutMs,
       }));
   const dataPlane = startDataPlane({
     emit: control.emit,

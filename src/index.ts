@@ -63,6 +63,22 @@ export interface FallbackProxyOptions extends ControlPlaneOptions {
    * with `sendProxy`. A missing or malformed header is logged and the client closed. Default: off.
    */
   readonly acceptProxy?: boolean;
+  /**
+   * Live clients in this process at most: at the limit accepting pauses (new clients wait in
+   * the listen backlog, never reset) and resumes below it. Default: off.
+   */
+  readonly maxconn?: number;
+  /**
+   * The live connections each backend takes that has no `maxconn` of its own (a backend object
+   * in `backends` may carry one); at the limit new clients go to the next backend. Default: off.
+   */
+  readonly backendMaxconn?: number;
+  /** Close a connection with no bytes either way for this long (above zero). Default: off. */
+  readonly idleTimeout?: number | string;
+  /** TCP keepalive on the client and backend sockets, first probe after this long idle. Default: off. */
+  readonly keepalive?: number | string;
+  /** Once one side has sent its FIN, close both sides this long after. Default: off. */
+  readonly finTimeout?: number | string;
 }
 
 /**
@@ -85,6 +101,8 @@ export type {
   HealthState,
   HealthStatus,
   LastCheck,
+  LimitCounts,
+  LimitReason,
   Totals,
   TrafficDelta,
 } from "./domain/health.js";

@@ -145,3 +145,30 @@ test("without a config source reloadConfig says so and changes nothing", async (
   t.like(await proxy.reloadConfig(), { ok: false });
   t.is((await roundTrip(port, "x")).toString(), "x");
 });
+
+test("a reload names the settings that apply only at the next start, and only those that changed", async (t) => {
+  const a = await startBackend();
+  const { proxy } = await startProxy({
+    backends: [a.address],
+    statsInterval: 0,
+    idleTimeout: "1m",
+    acceptProxy: false,
+  });
+  t.teardown(async () => {
+    await proxy.close();
+    await a.close();
+  });
+  const same = await proxy.reload(
+    settings({ listen: "127.0.0.1:0", backends: [a.address], idleTimeout: "1m" }),
+  );
+  t.like(same, { ok: true, atRestart: [] });
+  const changed = await proxy.reload(
+    settings({
+      listen: "127.0.0.1:0",
+      backends: [a.address],
+      idleTimeout: "2m",
+      connectTimeout: "1s",
+    }),
+  );
+  t.like(changed, { ok: true, atRestart: ["connectTimeout", "idleTimeout"] });
+});

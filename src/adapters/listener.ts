@@ -25,3 +25,34 @@ export const listen = (address: Address, onClient: (socket: Socket) => void): Pr
   });
 
 export const boundAddress = (server: Server): AddressInfo => server.address() as AddressInfo;
+
+/** The listening handle's stream calls (not in Node's typings). */
+interface ListenHandle {
+  readStart(): number;
+  readStop(): number;
+}
+
+const handleOf = (server: Server): Partial<ListenHandle> | undefined =>
+  (server as unknown as { _handle?: Partial<ListenHandle> | null })._handle ?? undefined;
+
+/**
+ * Whether accepting can pause on this listener, which is then accepting. Node has no call to
+ * stop taking connections off a listening socket short of closing it (which would reset the
+ * clients in its queue); a listening handle that is also readable (one a worker gets from the
+ * primary) stops polling for connections on `readStop` and starts again on `readStart`. A
+ * handle bound in this process is not readable: `readStart` says so (ENOTCONN) and changes
+ * nothing.
+ */
+export const canPauseAccepting = (server: Server): boolean => {
+  const handle = handleOf(server);
+  return typeof handle?.readStart === "function" && handle.readStart() === 0;
+};
+
+/** Stops accepting: new clients wait in the kernel's backlog, their handshake done, unreset. */
+export const pauseAccepting = (server: Server): void => {
+  handleOf(server)?.readStop?.();
+};
+
+export const resumeAccepting = (server: Server): void => {
+  handleOf(server)?.readStart?.();
+};

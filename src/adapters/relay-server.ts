@@ -6,10 +6,18 @@ import type { HealthEvent } from "../domain/health.js";
 import type { Logger } from "../domain/logger.js";
 import type { Route } from "../domain/route.js";
 import { SharePicker } from "../domain/share-picker.js";
-import { boundAddress, listen } from "./listener.js";
+import { sweepPlan } from "../domain/limits.js";
+import { LimitLog } from "./limit-log.js";
+import {
+  boundAddress,
+  canPauseAccepting,
+  listen,
+  pauseAccepting,
+  resumeAccepting,
+} from "./listener.js";
 import { LocalFailureLog } from "./local-failure-log.js";
 import { setLongTimeout } from "./long-timeout.js";
-import { type RelayContext, relayClient, relayedBackendOf } from "./relay.js";
+import { type RelayContext, relayClient, relayedBackendOf, sweepRelays } from "./relay.js";
 import { TrafficTally } from "./traffic-tally.js";
 import { type HeaderReaderContext, readProxyHeader } from "./proxy-header-reader.js";
 import { RefusedHeaderLog } from "./refused-header-log.js";
@@ -29,6 +37,14 @@ export interface RelayServerConfig {
   readonly emit: (event: HealthEvent) => void;
   readonly now: () => number;
   readonly logger: Logger;
+  /** Live clients at most: at the limit accepting pauses, below it resumes. Undefined: off. */
+  readonly maxconn?: number | undefined;
+  /** A connection idle both ways this long is closed; undefined: off. */
+  readonly idleTimeoutMs?: number | undefined;
+  /** TCP keepalive on both sockets; undefined: off. */
+  readonly keepaliveMs?: number | undefined;
+  /** A connection lives at most this long after its first FIN; undefined: off. */
+  readonly finTimeoutMs?: number | undefined;
 }
 
 /**
@@ -57,6 +73,14 @@ export const startRelayServer = (config: RelayServerConfig): RelayServer => {
     config.isUp ?? ((backend) => route.some((b) => b.index === backend)),
   );
   const localFailures = new LocalFailureLog(logger);
+  const limitLog = new LimitLog(logger);
+  const { maxconn } = config;
+  let server: Server | null = null;
+  // With -maxconn: whether accepting is paused now; where the listener cannot pause, clients
+  // accepted over the limit wait here, unread, until a slot frees.
+  let paused = false;
+  let pausable = false;
+  const waiting = new Set<Socket>();
   const context: RelayContext = {
     currentRoute: () => order,
     connectTimeoutMs: config.connectTimeoutMs,
@@ -67,8 +91,12 @@ export const startRelayServer = (config: RelayServerConfig): RelayServer => {
     localFailures,
     finished: (client) => {
       live.delete(client);
+      if (maxconn !== undefined && live.size < maxconn) belowLimit();
       if (live.size === 0) onIdle?.();
     },
+    keepaliveMs: config.keepaliveMs,
+    load: null,
+    backendFull: (backend) => limitLog.backendFull(backend),
   };
   const finished = context.finished;
   const refusals = new RefusedHeaderLog(logger);
@@ -81,7 +109,7 @@ export const startRelayServer = (config: RelayServerConfig): RelayServer => {
     },
     refused: finished,
   };
-  const onClient =
+  const serve =
     config.acceptProxy === true
       ? (socket: Socket): void => {
           live.add(socket);
@@ -93,7 +121,49 @@ export const startRelayServer = (config: RelayServerConfig): RelayServer => {
           relayClient(socket, context);
         };
 
-  let server: Server | null = null;
+  const onClient =
+    maxconn === undefined
+      ? serve
+      : (socket: Socket): void => {
+          if (live.size >= maxconn) {
+            // Only where the listener cannot pause: the client waits, unread and unreset.
+            waiting.add(socket);
+            socket.on("error", ignoreError);
+            socket.once("close", onWaitingClose);
+            return;
+          }
+          serve(socket);
+          if (live.size >= maxconn) atLimit();
+        };
+  function onWaitingClose(this: Socket): void {
+    waiting.delete(this);
+  }
+  const atLimit = (): void => {
+    if (paused) return;
+    paused = true;
+    config.emit({ type: "limited", reason: "accept-paused", count: 1, at: config.now() });
+    limitLog.acceptPaused(maxconn ?? 0);
+    if (pausable && server !== null) pauseAccepting(server);
+  };
+  const belowLimit = (): void => {
+    for (const socket of waiting) {
+      waiting.delete(socket);
+      socket.removeListener("error", ignoreError);
+      socket.removeListener("close", onWaitingClose);
+      if (socket.destroyed) continue;
+      serve(socket);
+      if (maxconn !== undefined && live.size >= maxconn) return;
+    }
+    if (!paused) return;
+    paused = false;
+    if (logger.debugEnabled) logger.debug("Accepting resumed below -maxconn");
+    if (pausable && server !== null) resumeAccepting(server);
+  };
+
+  const plan = sweepPlan(config.idleTimeoutMs, config.finTimeoutMs);
+  const sweep =
+    plan === null ? null : setInterval(() => sweepRelays(live, plan), plan.periodMs).unref();
+
   const bind = (address: Address): Promise<Server> =>
     listen(address, onClient).then((bound) => {
       // After bind, accept errors (e.g. out of file descriptors) are logged; the proxy goes on.
@@ -102,6 +172,7 @@ export const startRelayServer = (config: RelayServerConfig): RelayServer => {
     });
   const listening = bind(config.listen).then((bound) => {
     server = bound;
+    if (maxconn !== undefined) pausable = canPauseAccepting(bound);
     return boundAddress(bound);
   });
 
@@ -111,6 +182,10 @@ export const startRelayServer = (config: RelayServerConfig): RelayServer => {
     const next = await bind(address);
     const previous = server;
     server = next;
+    if (maxconn !== undefined) {
+      pausable = canPauseAccepting(next);
+      if (paused && pausable) pauseAccepting(next);
+    }
     previous?.close();
     return boundAddress(next);
   };
@@ -120,6 +195,8 @@ export const startRelayServer = (config: RelayServerConfig): RelayServer => {
     const bound = server as Server | null;
     const stopped =
       bound === null ? Promise.resolve() : new Promise<void>((r) => bound.close(() => r()));
+    // Clients still waiting for a slot were never served: they are closed.
+    for (const socket of waiting) socket.destroy();
     if (live.size > 0) {
       logger.info(`Draining ${live.size} connection(s) for up to ${formatDuration(timeoutMs)}`);
       await new Promise<void>((resolve) => {
@@ -134,10 +211,12 @@ export const startRelayServer = (config: RelayServerConfig): RelayServer => {
       });
     }
     await stopped;
+    if (sweep !== null) clearInterval(sweep);
     // Final stats must count every connection.
     tally.flush();
     localFailures.flush();
     refusals.flush();
+    limitLog.flush();
   };
 
   // Once per order, not per connection: a walk over the live clients is cheap enough.
@@ -160,6 +239,8 @@ export const startRelayServer = (config: RelayServerConfig): RelayServer => {
     listening,
     setRoute: (next) => {
       route = next;
+      // Live connections per backend are counted from the first route with a limit on.
+      if (context.load === null && next.some((b) => b.maxconn !== undefined)) context.load = [];
       picker.set(next);
       order = next;
     },
@@ -168,6 +249,8 @@ export const startRelayServer = (config: RelayServerConfig): RelayServer => {
     relisten,
   };
 };
+
+const ignoreError = (): void => undefined;
 
 export const describeListening = (address: AddressInfo): string =>
   `Listening on ${formatAddress({ host: address.address, port: address.port })}`;

@@ -32,6 +32,15 @@ export interface RelayContext {
   readonly localFailures: Pick<LocalFailureLog, "record">;
   /** Called once per client when the relay is over and every event about it has been emitted. */
   readonly finished: (client: Socket) => void;
+  /** TCP keepalive on both sockets, first probe after this long idle; undefined: off. */
+  readonly keepaliveMs?: number | undefined;
+  /**
+   * Live connections per backend index, counted from the dial to the close; null while no
+   * backend has a `maxconn` (nothing is counted then). Backends at their limit are skipped.
+   */
+  load: number[] | null;
+  /** Told each time a new client skips a backend at its `maxconn` (logs it, suppressing repeats). */
+  readonly backendFull: (backend: Backend) => void;
 }
 
 // This is the per-connection and per-chunk path. Each connection is one Relay object; socket
@@ -68,6 +77,17 @@ class Relay {
   open = 2;
   startedAt = 0;
   peer = "";
+  /**
+   * Set by every chunk either way; the limits sweep clears it (a plain store per chunk). Set at
+   * first: a connection is idle from its first sweep on, not before.
+   */
+  active = true;
+  /** Sweeps in a row that found no chunk (for -idle-timeout). */
+  quiet = 0;
+  /** Sweeps since the first FIN (for -fin-timeout); -1 before any. */
+  fin = -1;
+  /** The backend index whose slot in `ctx.load` this client holds; -1: none. */
+  holding = -1;
 
   constructor(
     readonly client: Socket,
@@ -79,7 +99,11 @@ class Relay {
   /** Dials the first backend of the current route this client has not tried yet. */
   tryNext(): void {
     const { ctx, client, tried } = this;
-    const backend = ctx.currentRoute().find((b) => !tried.includes(b.index));
+    if (this.holding >= 0) this.release();
+    const backend =
+      ctx.load === null
+        ? ctx.currentRoute().find((b) => !tried.includes(b.index))
+        : this.nextWithRoom(ctx.load);
     if (backend === undefined) {
       client.removeListener("close", onClientGoneWhileDialing);
       ctx.emit({ type: "no-backend", at: ctx.now() });
@@ -89,6 +113,7 @@ class Relay {
     }
     tried.push(backend.index);
     this.backend = backend;
+    if (ctx.load !== null) this.hold(ctx.load, backend.index);
     if (ctx.hedgeMs !== undefined) {
       this.dialHedged(backend, ctx.hedgeMs);
       return;
@@ -99,6 +124,40 @@ class Relay {
       (outcome) => this.dialed(outcome),
       { buffer: backendReadBuffer, callback: (bytes, buffer) => this.fromBackend(bytes, buffer) },
     );
+  }
+
+  /** The next untried backend with room; one at its `maxconn` is skipped, and counts as tried. */
+  nextWithRoom(load: number[]): Backend | undefined {
+    const { ctx, tried } = this;
+    for (const b of ctx.currentRoute()) {
+      if (tried.includes(b.index)) continue;
+      if (b.maxconn !== undefined && (load[b.index] ?? 0) >= b.maxconn) {
+        tried.push(b.index);
+        ctx.emit({
+          type: "limited",
+          reason: "backend-full",
+          backend: b.index,
+          count: 1,
+          at: ctx.now(),
+        });
+        ctx.backendFull(b);
+        continue;
+      }
+      return b;
+    }
+    return undefined;
+  }
+
+  /** Takes a slot of this backend's `maxconn` until the dial fails or the relay is over. */
+  hold(load: number[], index: number): void {
+    load[index] = (load[index] ?? 0) + 1;
+    this.holding = index;
+  }
+
+  release(): void {
+    const load = this.ctx.load;
+    if (load !== null) load[this.holding] = (load[this.holding] ?? 1) - 1;
+    this.holding = -1;
   }
 
   dialed(outcome: DialOutcome): void {
@@ -138,6 +197,7 @@ class Relay {
   refuseLocally(reason: string): void {
     const { ctx, client } = this;
     client.removeListener("close", onClientGoneWhileDialing);
+    if (this.holding >= 0) this.release();
     ctx.emit({ type: "refused-locally", count: 1, reason, at: ctx.now() });
     ctx.localFailures.record((this.backend as Backend).label, reason);
     client.destroy();
@@ -168,7 +228,10 @@ class Relay {
     const hedge = this.hedge;
     if (hedge === null || client.destroyed) return;
     hedge.timer = null;
-    const backend = ctx.currentRoute().find((b) => !tried.includes(b.index));
+    const backend =
+      ctx.load === null
+        ? ctx.currentRoute().find((b) => !tried.includes(b.index))
+        : this.nextWithRoom(ctx.load);
     if (backend === undefined) return;
     tried.push(backend.index);
     if (ctx.logger.debugEnabled)
@@ -287,6 +350,11 @@ class Relay {
           this.dialing = null;
         }
         this.backend = hedge.secondBackend;
+        // The slot moves to the backend that took the client.
+        if (this.holding >= 0 && this.ctx.load !== null) {
+          this.release();
+          this.hold(this.ctx.load, (this.backend as Backend).index);
+        }
         this.endHedge();
         this.hedgedConnected(server);
         return;
@@ -347,6 +415,10 @@ class Relay {
     server.on("end", forwardEnd);
     client.once("close", onRelayedClose);
     server.once("close", onRelayedClose);
+    if (ctx.keepaliveMs !== undefined) {
+      client.setKeepAlive(true, ctx.keepaliveMs);
+      server.setKeepAlive(true, ctx.keepaliveMs);
+    }
     // A client that half-closed while we dialed has already emitted 'end': pass its FIN on now.
     if (client.readableEnded) server.end();
   }
@@ -356,6 +428,7 @@ class Relay {
    * connection and copied out at once (the write may outlive this call), then written.
    */
   fromBackend(bytes: number, buffer: Buffer): boolean {
+    this.active = true;
     const chunk = Buffer.allocUnsafe(bytes);
     buffer.copy(chunk, 0, 0, bytes);
     return this.client.write(chunk);
@@ -383,11 +456,23 @@ class Relay {
     return (socket === this.client ? this.server : this.client) as Socket;
   }
 
+  /** A timeout ended the connection: both sides are closed (with a FIN each), and it is counted. */
+  timedOut(reason: "idle-timeout" | "fin-timeout"): void {
+    const { ctx, client } = this;
+    const backend = this.backend as Backend;
+    ctx.emit({ type: "limited", reason, backend: backend.index, count: 1, at: ctx.now() });
+    if (ctx.logger.debugEnabled)
+      ctx.logger.debug(`Connection ${peerOf(client)} -> ${backend.label} closed: ${reason}`);
+    client.destroy();
+    this.server?.destroy();
+  }
+
   /** Both sockets are closed: account for the connection. */
   closed(): void {
     const { client, ctx } = this;
     const backend = this.backend as Backend;
     const at = ctx.now();
+    if (this.holding >= 0) this.release();
     ctx.emit({
       type: "closed",
       backend: backend.index,
@@ -428,6 +513,7 @@ function onSocketError(this: Socket, error: Error): void {
 
 function onClientGoneWhileDialing(this: Socket): void {
   const relay = relayOf(this);
+  if (relay.holding >= 0) relay.release();
   relay.dialing?.destroy();
   if (relay.hedge !== null) relay.dropHedge();
   relay.ctx.finished(this);
@@ -446,8 +532,10 @@ function onHedgeTurnOver(relay: Relay): void {
 }
 
 function forwardData(this: Socket, chunk: Buffer): void {
+  const relay = relayOf(this);
+  relay.active = true;
   // Backpressure: stop reading until the other side has flushed.
-  if (!relayOf(this).otherSide(this).write(chunk)) this.pause();
+  if (!relay.otherSide(this).write(chunk)) this.pause();
 }
 
 function resumePeer(this: Socket): void {
@@ -455,8 +543,11 @@ function resumePeer(this: Socket): void {
 }
 
 function forwardEnd(this: Socket): void {
+  const relay = relayOf(this);
+  // The -fin-timeout clock starts at the first FIN.
+  if (relay.fin < 0) relay.fin = 0;
   // Half-close: the FIN goes on, the other direction stays open.
-  relayOf(this).otherSide(this).end();
+  relay.otherSide(this).end();
 }
 
 function onRelayedClose(this: Socket): void {
@@ -466,6 +557,37 @@ function onRelayedClose(this: Socket): void {
   if (!(this.readableEnded && this.writableFinished)) relay.otherSide(this).resetAndDestroy();
   if (--relay.open === 0) relay.closed();
 }
+
+/** How the limits sweep judges a connection: sweeps in a row that end it; 0: that limit is off. */
+export interface SweepLimits {
+  readonly idleSweeps: number;
+  readonly finSweeps: number;
+}
+
+/**
+ * One sweep of the idle and FIN timeouts over these clients' relays: a connection with no
+ * chunk either way for `idleSweeps` sweeps in a row, or `finSweeps` sweeps after its first
+ * FIN, has both sockets closed. Each act is emitted as a "limited" event.
+ */
+export const sweepRelays = (clients: Iterable<Socket>, limits: SweepLimits): void => {
+  for (const client of clients) {
+    const relay = relayOf(client);
+    const { server } = relay;
+    // Still dialing, or already closing: nothing to time out.
+    if (server === null || client.destroyed || server.destroyed) continue;
+    if (limits.idleSweeps > 0) {
+      if (relay.active) {
+        relay.active = false;
+        relay.quiet = 0;
+      } else if (++relay.quiet >= limits.idleSweeps) {
+        relay.timedOut("idle-timeout");
+        continue;
+      }
+    }
+    if (limits.finSweeps > 0 && relay.fin >= 0 && ++relay.fin > limits.finSweeps)
+      relay.timedOut("fin-timeout");
+  }
+};
 
 /**
  * The backend a client's connection is relayed to; null while it is still dialing, or not yet

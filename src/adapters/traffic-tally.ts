@@ -1,4 +1,4 @@
-import type { HealthEvent, TrafficDelta } from "../domain/health.js";
+import type { HealthEvent, LimitReason, TrafficDelta } from "../domain/health.js";
 
 interface MutableDelta {
   backend: number;
@@ -7,6 +7,12 @@ interface MutableDelta {
   bytesIn: number;
   bytesOut: number;
   lastUsed: number | null;
+}
+
+interface MutableLimited {
+  readonly reason: LimitReason;
+  readonly backend: number | undefined;
+  count: number;
 }
 
 /**
@@ -21,6 +27,8 @@ export class TrafficTally {
   private refusedLocally = 0;
   private lastLocalReason = "";
   private readonly deltas = new Map<number, MutableDelta>();
+  /** What the limits did this turn, by reason and backend. */
+  private readonly limited = new Map<string, MutableLimited>();
   private scheduled = false;
 
   constructor(
@@ -47,6 +55,19 @@ export class TrafficTally {
         this.refusedLocally += event.count;
         this.lastLocalReason = event.reason;
         return this.schedule();
+      case "limited": {
+        // A sweep may close many idle connections at once: one event per reason and backend.
+        const key = `${event.reason}/${event.backend ?? ""}`;
+        const l = this.limited.get(key);
+        if (l === undefined)
+          this.limited.set(key, {
+            reason: event.reason,
+            backend: event.backend,
+            count: event.count,
+          });
+        else l.count += event.count;
+        return this.schedule();
+      }
       case "connected":
         // A connect to a backend believed down brings it back: that is news, not a counter.
         if (this.isUp(event.backend)) {
@@ -81,6 +102,19 @@ export class TrafficTally {
         reason: this.lastLocalReason,
         at: this.now(),
       });
+    }
+    if (this.limited.size !== 0) {
+      const limited = [...this.limited.values()];
+      this.limited.clear();
+      const at = this.now();
+      for (const { reason, backend, count } of limited)
+        this.forward({
+          type: "limited",
+          reason,
+          ...(backend === undefined ? {} : { backend }),
+          count,
+          at,
+        });
     }
   };
 

@@ -25,6 +25,11 @@ export interface BackendSpec {
   readonly fall?: number;
   /** A PROXY protocol header written to it before the client's bytes; absent: none. */
   readonly sendProxy?: ProxyProtocolVersion;
+  /**
+   * Live connections this process relays to it at most; at the limit new clients skip it for
+   * the next backend in the route. Absent: no limit.
+   */
+  readonly maxconn?: number;
 }
 
 /**
@@ -52,6 +57,8 @@ export interface BackendDefaults {
   readonly fall?: number;
   readonly check?: CheckSpec;
   readonly sendProxy?: ProxyProtocolVersion | undefined;
+  /** The per-backend connection limit of backends without one of their own. */
+  readonly backendMaxconn?: number | undefined;
 }
 
 /** Numbers backend specs by priority, filling in the proxy-wide settings each leaves out. */
@@ -64,6 +71,7 @@ export const backendsOf = (
     const fall = spec.fall ?? defaults.fall;
     const check = spec.check ?? defaults.check;
     const sendProxy = spec.sendProxy ?? defaults.sendProxy;
+    const maxconn = spec.maxconn ?? defaults.backendMaxconn;
     return {
       index,
       id: spec.name ?? spec.label,
@@ -75,6 +83,7 @@ export const backendsOf = (
       ...(rise === undefined || rise === 1 ? {} : { rise }),
       ...(fall === undefined || fall === 1 ? {} : { fall }),
       ...(sendProxy === undefined ? {} : { sendProxy }),
+      ...(maxconn === undefined ? {} : { maxconn }),
     };
   });
 

@@ -20,6 +20,11 @@ export type ControlPlaneSettings = Omit<
   | "onChange"
   | "sendProxy"
   | "acceptProxy"
+  | "maxconn"
+  | "backendMaxconn"
+  | "idleTimeoutMs"
+  | "keepaliveMs"
+  | "finTimeoutMs"
 >;
 
 // The proxy's own codecs less the keys only sockets need: the same rules, the same lines.
@@ -34,8 +39,10 @@ const {
   sendProxy,
   acceptProxy,
   backends,
-  ...optional
+  ...shared
 } = proxyOptionCodecs;
+// The connection limits act on sockets too.
+const { maxconn, backendMaxconn, idleTimeout, keepalive, finTimeout, ...optional } = shared;
 const decodeData = optionsDecoder({ backends }, optional);
 
 /** Decodes createControlPlane's options; on failure, one line per problem. */

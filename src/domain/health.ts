@@ -46,6 +46,8 @@ export interface BackendHealth {
    * and are still counted. A reload that lists it again brings it back.
    */
   readonly retired?: true;
+  /** New clients that skipped it because it had its `maxconn` live connections; absent: none yet. */
+  readonly backendFull?: number;
 }
 
 /** A check's verdict as the health state keeps it: when (stream clock), how long, and why not. */
@@ -69,7 +71,26 @@ export interface Totals {
   /** Clients closed because no backend could take them, or a local limit kept them from dialing. */
   readonly refused: number;
   readonly active: number;
+  /** What the limits (-maxconn, -idle-timeout, ...) did; absent until one of them acted. */
+  readonly limits?: LimitCounts;
 }
+
+/** Why a limit acted: a connection closed by a timeout, a backend skipped, accepting paused. */
+export type LimitReason = "idle-timeout" | "fin-timeout" | "backend-full" | "accept-paused";
+
+/** How often each limit acted. */
+export interface LimitCounts {
+  /** Connections closed for being idle both ways for -idle-timeout. */
+  readonly idleTimeouts: number;
+  /** Half-closed connections closed at -fin-timeout. */
+  readonly finTimeouts: number;
+  /** New clients that skipped a backend at its maxconn (every backend summed). */
+  readonly backendFull: number;
+  /** Times accepting paused at -maxconn. */
+  readonly acceptPauses: number;
+}
+
+const NO_LIMITS: LimitCounts = { idleTimeouts: 0, finTimeouts: 0, backendFull: 0, acceptPauses: 0 };
 
 export interface HealthState {
   /** By slot (a backend's `index`). */
@@ -169,6 +190,17 @@ export type HealthEvent =
       readonly type: "refused-locally";
       readonly count: number;
       readonly reason: string;
+      readonly at: number;
+    }
+  /**
+   * A limit acted `count` times (tallied per event-loop turn); `backend` for "backend-full".
+   * Counters only: health stays as it is.
+   */
+  | {
+      readonly type: "limited";
+      readonly reason: LimitReason;
+      readonly backend?: number;
+      readonly count: number;
       readonly at: number;
     };
 
@@ -345,6 +377,31 @@ export const lastCheckOf = (event: ProbeEvent): LastCheck => ({
   reason: event.type === "probe-failed" ? event.reason : null,
 });
 
+const limitKey = {
+  "idle-timeout": "idleTimeouts",
+  "fin-timeout": "finTimeouts",
+  "backend-full": "backendFull",
+  "accept-paused": "acceptPauses",
+} as const satisfies Record<LimitReason, keyof LimitCounts>;
+
+/** Counts a limit's acts in the totals and, for a full backend, in that backend. */
+const addLimited = (
+  state: HealthState,
+  reason: LimitReason,
+  backend: number | undefined,
+  count: number,
+): HealthState => {
+  const limits = state.totals.limits ?? NO_LIMITS;
+  const key = limitKey[reason];
+  const totals: Totals = { ...state.totals, limits: { ...limits, [key]: limits[key] + count } };
+  const b = backend === undefined ? undefined : state.backends[backend];
+  if (backend === undefined || b === undefined || reason !== "backend-full")
+    return { ...state, totals };
+  const backends = state.backends.slice();
+  backends[backend] = { ...b, backendFull: (b.backendFull ?? 0) + count };
+  return { ...state, backends, totals };
+};
+
 /** One reducer step: the state after an event and the transitions it caused. */
 export interface HealthStep {
   readonly state: HealthState;
@@ -432,6 +489,8 @@ export const stepHealth = (state: HealthState, event: HealthEvent): HealthStep =
       return counted({ ...state, totals: { ...t, refused: t.refused + event.count } });
     case "reconfigure":
       return reconfigured(state, event);
+    case "limited":
+      return counted(addLimited(state, event.reason, event.backend, event.count));
   }
 };
 

@@ -206,7 +206,7 @@ export const SendProxyVersion = new t.Type<ProxyProtocolVersion, string, unknown
   (version) => version,
 );
 
-const BACKEND_KEYS = ["address", "name", "check", "rise", "fall", "sendProxy"];
+const BACKEND_KEYS = ["address", "name", "check", "rise", "fall", "sendProxy", "maxconn"];
 
 const isBackendSpec = (u: unknown): u is BackendSpec =>
   isObjectLike(u) && isAddress(u["address"]) && typeof u["label"] === "string";
@@ -248,6 +248,7 @@ export const BackendEntry = new t.Type<BackendSpec, string | object, unknown>(
         rise: PositiveInteger,
         fall: PositiveInteger,
         sendProxy: SendProxyVersion,
+        maxconn: PositiveInteger,
       })
       .validate(u, c);
     if (E.isLeft(required) || E.isLeft(optional))
@@ -255,7 +256,7 @@ export const BackendEntry = new t.Type<BackendSpec, string | object, unknown>(
         ...(E.isLeft(required) ? required.left : []),
         ...(E.isLeft(optional) ? optional.left : []),
       ]);
-    const { name, check, rise, fall, sendProxy } = optional.right;
+    const { name, check, rise, fall, sendProxy, maxconn } = optional.right;
     return t.success({
       address: required.right.address,
       label: u["address"] as string,
@@ -264,6 +265,7 @@ export const BackendEntry = new t.Type<BackendSpec, string | object, unknown>(
       ...(rise === undefined ? {} : { rise }),
       ...(fall === undefined ? {} : { fall }),
       ...(sendProxy === undefined ? {} : { sendProxy }),
+      ...(maxconn === undefined ? {} : { maxconn }),
     });
   },
   (spec) => ({ ...spec, address: encodeAddress(spec.address) }),

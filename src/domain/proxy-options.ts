@@ -65,6 +65,11 @@ export const proxyOptionCodecs = {
   onChange: CommandWords,
   sendProxy: SendProxyVersion,
   acceptProxy: t.boolean,
+  maxconn: PositiveInteger,
+  backendMaxconn: PositiveInteger,
+  idleTimeout: PositiveDurationMs,
+  keepalive: PositiveDurationMs,
+  finTimeout: PositiveDurationMs,
 };
 
 const { listen, backends, ...optional } = proxyOptionCodecs;
@@ -106,6 +111,16 @@ export interface ProxySettings {
   readonly sendProxy?: ProxyProtocolVersion | undefined;
   /** Every client starts with a PROXY protocol header, read before routing; undefined: off. */
   readonly acceptProxy?: true | undefined;
+  /** Live clients in this process at most: at the limit accepting pauses. Undefined: off. */
+  readonly maxconn?: number | undefined;
+  /** The live connections each backend without a `maxconn` of its own takes. Undefined: off. */
+  readonly backendMaxconn?: number | undefined;
+  /** A connection idle both ways this long is closed. Undefined: off. */
+  readonly idleTimeoutMs?: number | undefined;
+  /** TCP keepalive on both sockets, first probe after this long idle. Undefined: off. */
+  readonly keepaliveMs?: number | undefined;
+  /** Once one side has sent its FIN, the connection lives at most this long. Undefined: off. */
+  readonly finTimeoutMs?: number | undefined;
 }
 
 /** Every option decoded: the settings, and the pieces that are code (absent: use the default). */
@@ -246,8 +261,27 @@ export const decodeProxyOptions = (input: unknown): E.Either<ReadonlyArray<strin
       ...(data.onChange === undefined ? {} : { onChange: data.onChange }),
       ...(data.sendProxy === undefined ? {} : { sendProxy: data.sendProxy }),
       ...(data.acceptProxy === true ? { acceptProxy: true as const } : {}),
+      ...limitsOf(data),
     })),
   );
+
+/** The limits given, and only those: settings without limits read as before. */
+const limitsOf = (data: {
+  readonly maxconn?: number | undefined;
+  readonly backendMaxconn?: number | undefined;
+  readonly idleTimeout?: number | undefined;
+  readonly keepalive?: number | undefined;
+  readonly finTimeout?: number | undefined;
+}): Pick<
+  ProxySettings,
+  "maxconn" | "backendMaxconn" | "idleTimeoutMs" | "keepaliveMs" | "finTimeoutMs"
+> => ({
+  ...(data.maxconn === undefined ? {} : { maxconn: data.maxconn }),
+  ...(data.backendMaxconn === undefined ? {} : { backendMaxconn: data.backendMaxconn }),
+  ...(data.idleTimeout === undefined ? {} : { idleTimeoutMs: data.idleTimeout }),
+  ...(data.keepalive === undefined ? {} : { keepaliveMs: data.keepalive }),
+  ...(data.finTimeout === undefined ? {} : { finTimeoutMs: data.finTimeout }),
+});
 
 /**
  * Checks options exactly as createFallbackProxy does (the same problems, the same lines,
@@ -277,6 +311,13 @@ export const decodeProxySettings = (input: unknown): E.Either<string, ProxySetti
         ...(options.onChange === undefined ? {} : { onChange: options.onChange }),
         ...(options.sendProxy === undefined ? {} : { sendProxy: options.sendProxy }),
         ...(options.acceptProxy === undefined ? {} : { acceptProxy: options.acceptProxy }),
+        ...limitsOf({
+          maxconn: options.maxconn,
+          backendMaxconn: options.backendMaxconn,
+          idleTimeout: options.idleTimeoutMs,
+          keepalive: options.keepaliveMs,
+          finTimeout: options.finTimeoutMs,
+        }),
       }),
     ),
   );

@@ -33,6 +33,10 @@ const AT_RESTART = [
   "admin",
   "onChange",
   "acceptProxy",
+  "maxconn",
+  "idleTimeoutMs",
+  "keepaliveMs",
+  "finTimeoutMs",
 ] as const satisfies ReadonlyArray<keyof ProxySettings>;
 
 /** The option names of settings that differ and apply only at the next start. */

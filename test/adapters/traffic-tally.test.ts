@@ -69,3 +69,20 @@ test("clients refused for a local reason are summed per turn too, and change no 
     { type: "refused-locally", count: 3, reason: emfile, at: 100 },
   ]);
 });
+
+test("what the limits did is summed per reason and backend, once per turn", async (t) => {
+  const events: HealthEvent[] = [];
+  const tally = tallyInto(events, new Set([0]));
+  for (let i = 0; i < 3; i++)
+    tally.emit({ type: "limited", reason: "idle-timeout", backend: 0, count: 1, at: i });
+  tally.emit({ type: "limited", reason: "backend-full", backend: 1, count: 1, at: 4 });
+  tally.emit({ type: "limited", reason: "backend-full", backend: 1, count: 1, at: 5 });
+  tally.emit({ type: "limited", reason: "accept-paused", count: 1, at: 6 });
+  t.deepEqual(events, []);
+  await nextTurn();
+  t.deepEqual(events, [
+    { type: "limited", reason: "idle-timeout", backend: 0, count: 3, at: 100 },
+    { type: "limited", reason: "backend-full", backend: 1, count: 2, at: 100 },
+    { type: "limited", reason: "accept-paused", count: 1, at: 100 },
+  ]);
+});

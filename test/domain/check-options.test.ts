@@ -80,7 +80,7 @@ test("a backend may be an object with settings of its own; bad ones are named by
   );
   t.is(
     problems({ backends: ["a:1", { address: "b:2", check: "redsi", rise: 0, colour: 1 }] }),
-    "options.backends[1].colour: unknown option (known options: address, name, check, rise, fall, sendProxy)",
+    "options.backends[1].colour: unknown option (known options: address, name, check, rise, fall, sendProxy, maxconn)",
   );
   t.is(
     problems({ backends: [{ address: "b:2", check: "redsi", rise: 0 }] }),

@@ -134,7 +134,7 @@ test("unknown keys are errors, with a suggestion for near misses", (t) => {
     errorOf({ ...valid, colour: "blue" }),
     "options.colour: unknown option (known options: listen, backends, connectTimeout, hedge, probeDelay," +
       " checkInterval, statsInterval, drainTimeout, onDown, onFailback, admin, rise, fall, check, checkUser, checkPassword, checkDatabase, checkSend, checkExpect, route, probe," +
-      " logger, scheduler, onChange, sendProxy, acceptProxy)",
+      " logger, scheduler, onChange, sendProxy, acceptProxy, maxconn, backendMaxconn, idleTimeout, keepalive, finTimeout)",
   );
   // A misspelt required key: both the key and what is missing.
   t.is(

@@ -160,6 +160,26 @@ export const createMetrics = async (source: MetricsSource): Promise<Metrics> => 
     (s) => s.totals.refused,
   );
   totalsGauge("clients_active", "Clients connected now.", (s) => s.totals.active);
+  totalsGauge(
+    "idle_timeouts_total",
+    "Connections closed for no bytes either way for -idle-timeout (counter).",
+    (s) => s.totals.limits?.idleTimeouts ?? 0,
+  );
+  totalsGauge(
+    "fin_timeouts_total",
+    "Half-closed connections closed at -fin-timeout (counter).",
+    (s) => s.totals.limits?.finTimeouts ?? 0,
+  );
+  totalsGauge(
+    "accept_paused_total",
+    "Times accepting paused at -maxconn, in any process (counter).",
+    (s) => s.totals.limits?.acceptPauses ?? 0,
+  );
+  backendGauge(
+    "backend_full_total",
+    "New clients that skipped the backend at its maxconn for the next one (counter).",
+    (b) => b.backendFull ?? 0,
+  );
   new prom.Gauge({
     name: name("route_primary"),
     help: "1 for the backend new clients go to now, 0 for the others.",
