@@ -1,14 +1,6 @@
 import type { Backend } from "../domain/backend.js";
 import type { Logger } from "../domain/logger.js";
-import type { OneShotScheduler } from "./local-failure-log.js";
-
-/** Plain timers: workers load this module, and they do not load rxjs at all. */
-const timers: OneShotScheduler = {
-  schedule: (work, delayMs) => {
-    const timer = setTimeout(work, delayMs);
-    return { unsubscribe: () => clearTimeout(timer) };
-  },
-};
+import { type OneShotScheduler, oneShotTimers } from "./one-shot-timers.js";
 
 /**
  * Logs what the connection limits do. A limit acts in storms (every new client while a backend
@@ -25,7 +17,7 @@ export class LimitLog {
 
   constructor(
     private readonly logger: Logger,
-    private readonly scheduler: OneShotScheduler = timers,
+    private readonly scheduler: OneShotScheduler = oneShotTimers,
     private readonly intervalMs = 1_000,
   ) {}
 

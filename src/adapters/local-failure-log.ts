@@ -1,17 +1,8 @@
 import type { Logger } from "../domain/logger.js";
 
-/** The one scheduler method this needs: an rxjs scheduler (a TestScheduler in tests) fits. */
-export interface OneShotScheduler {
-  schedule(work: () => void, delayMs: number): { unsubscribe(): void };
-}
+import { type OneShotScheduler, oneShotTimers } from "./one-shot-timers.js";
 
-/** Plain timers: workers load this module, and they do not load rxjs at all. */
-const timers: OneShotScheduler = {
-  schedule: (work, delayMs) => {
-    const timer = setTimeout(work, delayMs);
-    return { unsubscribe: () => clearTimeout(timer) };
-  },
-};
+export type { OneShotScheduler } from "./one-shot-timers.js";
 
 /**
  * Logs clients closed because a dial failed for a local reason. Such failures come in storms
@@ -26,7 +17,7 @@ export class LocalFailureLog {
 
   constructor(
     private readonly logger: Logger,
-    private readonly scheduler: OneShotScheduler = timers,
+    private readonly scheduler: OneShotScheduler = oneShotTimers,
     private readonly intervalMs = 1_000,
   ) {}
 

@@ -1,13 +1,5 @@
 import type { Logger } from "../domain/logger.js";
-import type { OneShotScheduler } from "./local-failure-log.js";
-
-/** Plain timers: workers load this module, and they do not load rxjs at all. */
-const timers: OneShotScheduler = {
-  schedule: (work, delayMs) => {
-    const timer = setTimeout(work, delayMs);
-    return { unsubscribe: () => clearTimeout(timer) };
-  },
-};
+import { type OneShotScheduler, oneShotTimers } from "./one-shot-timers.js";
 
 /**
  * Logs clients closed for a missing or malformed PROXY protocol header. A misconfigured peer
@@ -23,7 +15,7 @@ export class RefusedHeaderLog {
 
   constructor(
     private readonly logger: Logger,
-    private readonly scheduler: OneShotScheduler = timers,
+    private readonly scheduler: OneShotScheduler = oneShotTimers,
     private readonly intervalMs = 1_000,
   ) {}
 

@@ -9,6 +9,7 @@ import type * as t from "io-ts";
 import { describe, reportErrors, unknownOption } from "../domain/option-codecs.js";
 import { proxyOptionCodecs } from "../domain/proxy-options.js";
 import type { OptionKey } from "./flags.js";
+import { readFailure } from "./read-failure.js";
 import { cliOptionCodecs } from "./run-options.js";
 
 /** A file's options as written (each checked), for the flags to override. */
@@ -60,16 +61,7 @@ export const readConfigFile = async (path: string): Promise<E.Either<string, unk
   try {
     text = await readFile(path, "utf8");
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const why =
-      code === "ENOENT"
-        ? "no such file"
-        : code === "EACCES"
-          ? "permission denied"
-          : code === "EISDIR"
-            ? "is a directory"
-            : (error as Error).message;
-    return E.left(`${path}: cannot read the configuration file: ${why}`);
+    return E.left(`${path}: cannot read the configuration file: ${readFailure(error)}`);
   }
   const { parseDocument } = await import("yaml");
   const document = parseDocument(text, { prettyErrors: false, uniqueKeys: true });

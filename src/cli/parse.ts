@@ -11,6 +11,7 @@ import * as E from "fp-ts/lib/Either.js";
 import { pipe } from "fp-ts/lib/function.js";
 import { parseAddress } from "../domain/address.js";
 import { FLAGS } from "./flags.js";
+import { readFailure } from "./read-failure.js";
 import type { FileOptions } from "./config-file.js";
 import type { AddressTexts, RunOptions } from "./run-options.js";
 import { scanFlags } from "./scan.js";
@@ -148,15 +149,6 @@ const readSecretFile = async (path: string, flag: string): Promise<E.Either<stri
     const text = (await readFile(path, "utf8")).replace(/\r?\n$/, "");
     return text === "" ? refused("the file is empty") : E.right(text);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    return refused(
-      code === "ENOENT"
-        ? "no such file"
-        : code === "EACCES"
-          ? "permission denied"
-          : code === "EISDIR"
-            ? "is a directory"
-            : `cannot read it (${(error as Error).message})`,
-    );
+    return refused(readFailure(error));
   }
 };
