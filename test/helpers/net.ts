@@ -51,15 +51,28 @@ export const startReplyAtEndBackend = (): Promise<TestBackend> =>
     socket.on("end", () => socket.end(Buffer.concat(chunks)));
   });
 
-/** A loopback port with nothing listening on it: connects are refused. */
+/**
+ * A loopback port with nothing listening on it: connects are refused. It is picked below the
+ * range the system hands out for port 0 (32768 and up on Linux), so no test's ephemeral
+ * listener can take it between this check and its use, as a port just closed could be.
+ */
 export const refusedPort = async (): Promise<number> => {
-  const server = createServer();
-  server.listen({ host: "127.0.0.1", port: 0 });
-  await once(server, "listening");
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const port = 10_000 + Math.floor(Math.random() * 22_000);
+    if (await isRefused(port)) return port;
+  }
+  throw new Error("no refused port found on 127.0.0.1 in 10000-31999");
 };
+
+const isRefused = (port: number): Promise<boolean> =>
+  new Promise((resolve) => {
+    const socket = connect({ host: "127.0.0.1", port });
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once("error", (error: NodeJS.ErrnoException) => resolve(error.code === "ECONNREFUSED"));
+  });
 
 /** Connects to a loopback port and resolves once connected. */
 export const connectTo = async (port: number, host = "127.0.0.1"): Promise<Socket> => {
