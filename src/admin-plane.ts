@@ -22,7 +22,7 @@ import type { AdminSettings } from "./domain/admin-options.js";
 import { type Backend, formatAddress } from "./domain/backend.js";
 import type { CheckResult } from "./domain/check-result.js";
 import type { DataPlane } from "./domain/data-plane.js";
-import type { HealthEvent, HealthState } from "./domain/health.js";
+import { type HealthEvent, type HealthState, ranked } from "./domain/health.js";
 import type { Logger } from "./domain/logger.js";
 import type { ProxyEvent } from "./domain/proxy-event.js";
 import type { ReloadOutcome } from "./domain/reload.js";
@@ -35,6 +35,7 @@ const MAX_EARLY_CHECKS = 1_000;
 
 /** What the admin plane reads and steers: the control plane's streams and the data plane. */
 export interface AdminPlaneConfig {
+  /** The backends at start; after a reload, the health state's slots say which are listed. */
   readonly backends: ReadonlyArray<Backend>;
   readonly health$: Observable<HealthState>;
   readonly route$: Observable<Route>;
@@ -70,7 +71,7 @@ export interface AdminPlane {
  * them never loads them.
  */
 export const startAdminPlane = (config: AdminPlaneConfig): AdminPlane => {
-  const { backends, logger, scheduler } = config;
+  const { logger, scheduler } = config;
   const startedAt = scheduler.now();
   // The last failure per backend, for GET /status.
   const failures = new Map<number, Failure>();
@@ -85,6 +86,11 @@ export const startAdminPlane = (config: AdminPlaneConfig): AdminPlane => {
     }),
   );
 
+  const listed = (): ReadonlyArray<Backend> =>
+    health.backends.length === 0 ? config.backends : ranked(health).map((b) => b.backend);
+  const slot = (index: number): Backend | undefined =>
+    health.backends[index]?.backend ?? config.backends[index];
+
   const api: AdminApi = {
     status: () =>
       adminStatus({
@@ -97,16 +103,17 @@ export const startAdminPlane = (config: AdminPlaneConfig): AdminPlane => {
         failures,
       }),
     events$: merge(config.events$, routeEvents(config.route$, scheduler)),
-    backendIndex: (id) => backends.find((b) => b.id === id)?.index,
+    // The listed backends now: a reload may have added some and removed others.
+    backendIndex: (id) => listed().find((b) => b.id === id)?.index,
     act: (backend, action) => config.emit({ type: "admin", backend, action, at: scheduler.now() }),
     closeSessions: (backend) => {
-      const target = backends[backend];
+      const target = slot(backend);
       if (target !== undefined)
         logger.info(`Closing connections of backend ${target.label}: by admin`);
       return config.dataPlane.closeSessions(backend);
     },
     overrideRoute: (backend) => {
-      const target = backend === null ? undefined : backends[backend];
+      const target = backend === null ? undefined : slot(backend);
       logger.info(
         target === undefined
           ? "Route override lifted by admin: the policy decides"

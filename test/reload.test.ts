@@ -172,3 +172,29 @@ test("a reload names the settings that apply only at the next start, and only th
   );
   t.like(changed, { ok: true, atRestart: ["connectTimeout", "idleTimeout"] });
 });
+
+test("the admin API knows a reload's backends: an added one can be drained, a removed one is gone", async (t) => {
+  const a = await startBackend();
+  const b = await startBackend();
+  const { proxy } = await startProxy({ backends: [a.address], statsInterval: 0, admin: 0 });
+  t.teardown(async () => {
+    await proxy.close();
+    await Promise.all([a.close(), b.close()]);
+  });
+  const admin = await proxy.admin;
+  const base = `http://127.0.0.1:${admin?.port ?? 0}`;
+  await proxy.reload(settings({ listen: "127.0.0.1:0", backends: [b.address] }));
+  const drained = await fetch(`${base}/backends/${b.address}/drain`, { method: "POST" });
+  t.is(drained.status, 200);
+  t.is((await fetch(`${base}/backends/${a.address}/drain`, { method: "POST" })).status, 404);
+  const status = (await (await fetch(`${base}/status`)).json()) as {
+    backends: Array<{ id: string; state: string }>;
+  };
+  t.deepEqual(
+    status.backends.map((x) => [x.id, x.state]),
+    [
+      [b.address, "drain"],
+      [a.address, "removed"],
+    ],
+  );
+});
