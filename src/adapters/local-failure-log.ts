@@ -1,6 +1,7 @@
 import type { Logger } from "../domain/logger.js";
 
 import { type OneShotScheduler, oneShotTimers } from "./one-shot-timers.js";
+import { StormSummary } from "./storm-summary.js";
 
 export type { OneShotScheduler } from "./one-shot-timers.js";
 
@@ -10,20 +11,27 @@ export type { OneShotScheduler } from "./one-shot-timers.js";
  * a count per interval, and nothing once they stop.
  */
 export class LocalFailureLog {
-  private unreported = 0;
   private lastReason = "";
-  /** The end of the current interval; null while quiet. */
-  private interval: { unsubscribe(): void } | null = null;
+  private readonly storm: StormSummary;
 
   constructor(
     private readonly logger: Logger,
-    private readonly scheduler: OneShotScheduler = oneShotTimers,
-    private readonly intervalMs = 1_000,
-  ) {}
+    scheduler: OneShotScheduler = oneShotTimers,
+    intervalMs = 1_000,
+  ) {
+    this.storm = new StormSummary(
+      (count) =>
+        logger.warn(
+          `Cannot dial backends: ${count} more client(s) closed for a local reason, ` +
+            `the last: ${this.lastReason}`,
+        ),
+      scheduler,
+      intervalMs,
+    );
+  }
 
   record(backendLabel: string, reason: string): void {
-    if (this.interval !== null) {
-      this.unreported++;
+    if (!this.storm.first()) {
       this.lastReason = reason;
       return;
     }
@@ -31,31 +39,10 @@ export class LocalFailureLog {
       `Cannot dial backend ${backendLabel}: ${reason}, a local limit: ` +
         "client closed, backend health unchanged",
     );
-    this.startInterval();
   }
 
   /** Reports what is still unreported now, and stops counting (at shutdown). */
   flush(): void {
-    this.interval?.unsubscribe();
-    this.interval = null;
-    this.reportUnreported();
-  }
-
-  private startInterval(): void {
-    this.interval = this.scheduler.schedule(() => {
-      this.interval = null;
-      // A whole interval without failures: the next one is a warning of its own again.
-      if (this.reportUnreported()) this.startInterval();
-    }, this.intervalMs);
-  }
-
-  private reportUnreported(): boolean {
-    if (this.unreported === 0) return false;
-    this.logger.warn(
-      `Cannot dial backends: ${this.unreported} more client(s) closed for a local reason, ` +
-        `the last: ${this.lastReason}`,
-    );
-    this.unreported = 0;
-    return true;
+    this.storm.flush();
   }
 }
