@@ -249,7 +249,8 @@ test("CLI -on-down=close: a backend marked down has its live client closed; new 
   const b = await startBackend();
   const run = runCli([
     "-on-down=close",
-    "-timeout=200ms",
+    // Long enough that a loaded machine's first dial to A does not time out.
+    "-timeout=1s",
     "-probe-delay=1h",
     "127.0.0.1:0",
     a.address,
