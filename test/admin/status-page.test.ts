@@ -10,7 +10,12 @@ import { fileURLToPath } from "node:url";
 import { type Browser, type BrowserContext, type Page, chromium } from "playwright-core";
 import { map } from "rxjs";
 import { statusPageHandler } from "../../src/adapters/admin/status-page.js";
-import { type FallbackProxy, createFallbackProxy, firstHealthy } from "../../src/index.js";
+import {
+  type FallbackProxy,
+  createFallbackProxy,
+  decodeProxySettings,
+  firstHealthy,
+} from "../../src/index.js";
 import { type TestBackend, roundTrip, startBackend } from "../helpers/net.js";
 import { call } from "./helpers.js";
 
@@ -54,8 +59,15 @@ interface OpenPage {
   readonly problems: string[];
 }
 
-/** A fresh browser context on `url`, its problems recorded; closed at teardown. */
-const openPage = async (t: ExecutionContext, url: string): Promise<OpenPage> => {
+/**
+ * A fresh browser context on `url`, its problems recorded; closed at teardown. With
+ * `frozenClock` the page's timers run only when the test advances them.
+ */
+const openPage = async (
+  t: ExecutionContext,
+  url: string,
+  frozenClock = false,
+): Promise<OpenPage> => {
   if (browser === undefined) throw new Error("Chromium did not start");
   const context: BrowserContext = await browser.newContext({
     viewport: { width: 1180, height: 480 },
@@ -68,6 +80,7 @@ const openPage = async (t: ExecutionContext, url: string): Promise<OpenPage> => 
     if (entry.type() === "error") problems.push(entry.text());
   });
   page.on("pageerror", (error) => problems.push(error.message));
+  if (frozenClock) await page.clock.install();
   await page.goto(url);
   // Cleared by a reload: proves the updates came without one.
   await page.evaluate("window.sameDocument = true");
@@ -402,5 +415,34 @@ test("event data shows as text, never as markup; operator holds show at once; a 
   await page.locator("#conn", { hasText: "live" }).waitFor({ timeout: 5_000 });
   await page.locator("#route", { hasText: "no backend" }).waitFor();
   t.true(await page.evaluate("window.sameDocument === true"));
+  t.deepEqual(problems, []);
+});
+
+test("a reload shows at once: an added backend gets a row, a removed one is shown removed", async (t) => {
+  const backends = await echoBackends(t, 3);
+  const [primary, standby, added] = backends.current as [TestBackend, TestBackend, TestBackend];
+  const { proxy, base } = await startAdminProxy(t, [
+    { address: primary.address, name: "primary" },
+    { address: standby.address, name: "standby" },
+  ]);
+  // The page's timers stand still: its every-2-s refresh of /status cannot be what shows it.
+  const { page, problems } = await openPage(t, `${base}/`, true);
+  await row(page, "standby", "up").waitFor();
+  await page.clock.pauseAt(Date.now() + 100);
+  const settings = decodeProxySettings({
+    listen: "127.0.0.1:0",
+    backends: [
+      { address: added.address, name: "added" },
+      { address: primary.address, name: "primary" },
+    ],
+  });
+  if (settings._tag === "Left") return t.fail(settings.left);
+  t.like(await proxy.reload(settings.right), { ok: true });
+  await page.locator("#timeline li[data-type='config-reloaded']").waitFor();
+  // Only what the event itself schedules (at once) runs: far less than a refresh period.
+  await page.clock.runFor(50);
+  await row(page, "standby", "removed").waitFor();
+  await row(page, "added").waitFor();
+  t.true(await page.evaluate("window.sameDocument === true"), "no reload of the page");
   t.deepEqual(problems, []);
 });

@@ -277,6 +277,8 @@ const SCRIPT = `
   // Applies an event to the table at once; the next state or /status answer has the last word.
   function apply(type, ev) {
     if (!status) return;
+    // A reload changes the list itself: read it whole (after the events already applied).
+    if (type === "config-reloaded") return setTimeout(refresh, 0);
     if (type === "route") {
       status.route = { backends: Array.isArray(ev.backends) ? ev.backends : [], share: ev.share };
       return render();
