@@ -225,7 +225,15 @@ export const startFallbackProxy = (config: ProxyConfig): FallbackProxy => {
     retiring.delete(backend.index);
   };
 
-  const reload = async (next: ProxySettings): Promise<ReloadOutcome> => {
+  // One reload at a time, in the order asked (two SIGHUPs in a row apply the file twice).
+  let reloads: Promise<unknown> = Promise.resolve();
+  const oneAtATime = <T>(work: () => Promise<T>): Promise<T> => {
+    const done = reloads.then(work, work);
+    reloads = done.catch(() => undefined);
+    return done;
+  };
+  const reload = (next: ProxySettings): Promise<ReloadOutcome> => oneAtATime(() => apply(next));
+  const apply = async (next: ProxySettings): Promise<ReloadOutcome> => {
     // Port 0 (any free port) stays where it is unless the host changes.
     const listenChanged =
       next.listen.host !== running.listen.host ||
@@ -265,14 +273,15 @@ export const startFallbackProxy = (config: ProxyConfig): FallbackProxy => {
       atRestart,
     };
   };
-  const reloadConfig = async (): Promise<ReloadOutcome> => {
-    if (config.configSource === undefined)
-      return { ok: false, problems: ["no configuration file to reload (start with -config)"] };
-    const next = await config.configSource();
-    if (E.isRight(next)) return reload(next.right);
-    refused(next.left);
-    return { ok: false, problems: next.left };
-  };
+  const reloadConfig = (): Promise<ReloadOutcome> =>
+    oneAtATime(async () => {
+      if (config.configSource === undefined)
+        return { ok: false, problems: ["no configuration file to reload (start with -config)"] };
+      const next = await config.configSource();
+      if (E.isRight(next)) return apply(next.right);
+      refused(next.left);
+      return { ok: false, problems: next.left };
+    });
   const refused = (problems: ReadonlyArray<string>): void => {
     const event: ProxyEvent = { type: "config-refused", problems, at: scheduler.now() };
     logProxyEvent(logger, event);

@@ -198,3 +198,26 @@ test("the admin API knows a reload's backends: an added one can be drained, a re
     ],
   );
 });
+
+test("reloads asked at once apply one at a time, in order: the last one wins", async (t) => {
+  const a = await startBackend();
+  const b = await startBackend();
+  const { proxy, port } = await startProxy({ backends: [a.address], statsInterval: 0 });
+  t.teardown(async () => {
+    await proxy.close();
+    await Promise.all([a.close(), b.close()]);
+  });
+  const outcomes = await Promise.all([
+    proxy.reload(settings({ listen: "127.0.0.2:0", backends: [b.address, a.address] })),
+    proxy.reload(settings({ listen: "127.0.0.2:0", backends: [a.address] })),
+  ]);
+  t.like(outcomes[0], { ok: true, added: [b.address] });
+  t.like(outcomes[1], { ok: true, removed: [b.address] });
+  // The second saw the first's listener and list: it did not move again, and A leads.
+  t.is(outcomes[0].ok && outcomes[1].ok && outcomes[0].listen === outcomes[1].listen, true);
+  t.deepEqual(
+    proxy.snapshot().backends.map((x) => x.label),
+    [a.address, b.address],
+  );
+  await t.throwsAsync(connectTo(port), { code: "ECONNREFUSED" });
+});
