@@ -1,6 +1,6 @@
 import type { Backend } from "./backend.js";
 import { formatAddress } from "./backend.js";
-import { type BackendHealth, type HealthState, ranked } from "./health.js";
+import { type BackendHealth, type HealthState, shown } from "./health.js";
 import { type Route, shareOf } from "./route.js";
 
 /** What GET /status answers, and what an SSE client gets first (a `state` event). */
@@ -97,10 +97,9 @@ export const adminStatus = (input: StatusInput): AdminStatus => ({
   uptimeMs: input.now - input.startedAt,
   listen: input.listen,
   route: routeIds(input.route),
-  // The list in priority order, then backends a reload removed (while they are still known).
-  backends: [
-    ...ranked(input.health),
-    ...input.health.backends.filter((b) => b.retired === true),
-  ].map((b) => backendStatus(b, input.now, input.failures.get(b.backend.index))),
+  // The list in priority order, then backends a reload removed while they hold connections.
+  backends: shown(input.health).map((b) =>
+    backendStatus(b, input.now, input.failures.get(b.backend.index)),
+  ),
   totals: input.health.totals,
 });

@@ -103,6 +103,16 @@ export interface HealthState {
   readonly order?: ReadonlyArray<number>;
 }
 
+/**
+ * The backends worth showing: the listed ones in priority order, then those a reload removed
+ * while they still hold connections (a long-running proxy's removed backends do not pile up
+ * in its stats, metrics and status).
+ */
+export const shown = (state: HealthState): ReadonlyArray<BackendHealth> =>
+  state.order === undefined
+    ? state.backends
+    : [...ranked(state), ...state.backends.filter((b) => b.retired === true && b.active > 0)];
+
 /** The listed backends in priority order (retired ones left out). */
 export const ranked = (state: HealthState): ReadonlyArray<BackendHealth> =>
   state.order === undefined

@@ -1,5 +1,5 @@
 import { formatDuration } from "./duration.js";
-import { downtimeAt, type HealthState, type Totals } from "./health.js";
+import { downtimeAt, type HealthState, type Totals, shown } from "./health.js";
 
 export interface BackendStats {
   readonly label: string;
@@ -21,7 +21,7 @@ export interface StatsSnapshot {
 
 export const snapshotOf = (state: HealthState, now: number): StatsSnapshot => ({
   at: now,
-  backends: state.backends.map((b) => ({
+  backends: shown(state).map((b) => ({
     label: b.backend.label,
     failed: !b.up,
     downtimeMs: downtimeAt(b, now),

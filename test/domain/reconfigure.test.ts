@@ -10,6 +10,7 @@ import {
   stepHealth,
 } from "../../src/domain/health.js";
 import { firstHealthyRoute } from "../../src/domain/route.js";
+import { snapshotOf } from "../../src/domain/stats.js";
 
 const address = (port: number) => ({ host: "127.0.0.1", port });
 const running = makeBackends([address(7001), address(7002)]);
@@ -58,9 +59,19 @@ test("a retired backend's connections are still counted; no check or client brin
   state = reduceHealth(state, { type: "probe-ok", backend: 0, at: 3 });
   state = reduceHealth(state, { type: "connected", backend: 0, at: 4 });
   t.false(state.backends[0]?.up);
+  // Shown (stats, metrics, status) while it holds connections, after the listed ones.
+  t.deepEqual(
+    snapshotOf(state, 5).backends.map((b) => b.label),
+    ["127.0.0.1:7002", "127.0.0.1:7001"],
+  );
   state = reduceHealth(state, { type: "closed", backend: 0, bytesIn: 5, bytesOut: 7, at: 5 });
   t.is(state.backends[0]?.active, 1);
   t.is(state.totals.active, 1);
+  state = reduceHealth(state, { type: "closed", backend: 0, bytesIn: 0, bytesOut: 0, at: 6 });
+  t.deepEqual(
+    snapshotOf(state, 6).backends.map((b) => b.label),
+    ["127.0.0.1:7002"],
+  );
   t.deepEqual(
     firstHealthyRoute(state).map((b) => b.id),
     ["127.0.0.1:7002"],

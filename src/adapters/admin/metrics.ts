@@ -1,7 +1,7 @@
 import type { Observable, Subscription } from "rxjs";
 import type { Backend } from "../../domain/backend.js";
 import type { CheckResult } from "../../domain/check-result.js";
-import { type BackendHealth, type HealthState, downtimeAt } from "../../domain/health.js";
+import { type BackendHealth, type HealthState, downtimeAt, shown } from "../../domain/health.js";
 import type { ProxyEvent } from "../../domain/proxy-event.js";
 import type { Route } from "../../domain/route.js";
 import { version } from "../../version.js";
@@ -92,7 +92,8 @@ export const createMetrics = async (source: MetricsSource): Promise<Metrics> => 
       collect() {
         this.reset();
         const now = Date.now();
-        for (const b of health?.backends ?? []) this.set(backendLabels(b.backend), value(b, now));
+        for (const b of health === null ? [] : shown(health))
+          this.set(backendLabels(b.backend), value(b, now));
       },
     });
   };
@@ -121,7 +122,7 @@ export const createMetrics = async (source: MetricsSource): Promise<Metrics> => 
     registers,
     collect() {
       this.reset();
-      for (const b of health?.backends ?? []) {
+      for (const b of health === null ? [] : shown(health)) {
         const current = stateOf(b);
         for (const state of BACKEND_STATES)
           this.set({ ...backendLabels(b.backend), state }, state === current ? 1 : 0);
@@ -187,7 +188,7 @@ export const createMetrics = async (source: MetricsSource): Promise<Metrics> => 
     registers,
     collect() {
       this.reset();
-      for (const b of health?.backends ?? [])
+      for (const b of health === null ? [] : shown(health))
         this.set(backendLabels(b.backend), primary?.index === b.backend.index ? 1 : 0);
     },
   });
