@@ -249,8 +249,9 @@ test("CLI -on-down=close: a backend marked down has its live client closed; new 
   const b = await startBackend();
   const run = runCli([
     "-on-down=close",
-    // Long enough that a loaded machine's first dial to A does not time out.
-    "-timeout=1s",
+    // The gate's accept queue holds one: a dial beside the start-up check may see its SYN
+    // dropped and sent again a second later. It must not time out before that.
+    "-timeout=3s",
     "-probe-delay=1h",
     "127.0.0.1:0",
     a.address,
