@@ -34,8 +34,16 @@ const need = (name: string): string => {
 const cli = fileURLToPath(new URL("../src/cli.js", import.meta.url));
 const tmp = mkdtempSync(join(tmpdir(), "tcp-fallback-reload-bench-"));
 const children: ChildProcess[] = [];
-const stopAll = (): void => {
-  for (const child of children) child.kill("SIGKILL");
+/** SIGTERM first (nginx's master then stops its workers), SIGKILL what is left after 2 s. */
+const stopAll = async (): Promise<void> => {
+  const running = children.filter((child) => child.exitCode === null && child.signalCode === null);
+  for (const child of running) child.kill("SIGTERM");
+  await Promise.race([
+    Promise.all(running.map((child) => once(child, "exit"))),
+    new Promise((resolve) => setTimeout(resolve, 2_000)),
+  ]);
+  for (const child of running)
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
   rmSync(tmp, { recursive: true, force: true });
 };
 
@@ -119,8 +127,8 @@ const main = async (): Promise<void> => {
 
 main().then(
   () => stopAll(),
-  (error: unknown) => {
-    stopAll();
+  async (error: unknown) => {
+    await stopAll();
     process.stderr.write(`${(error as Error).message}\n`);
     process.exit(1);
   },
