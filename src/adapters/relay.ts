@@ -99,11 +99,8 @@ class Relay {
   /** Dials the first backend of the current route this client has not tried yet. */
   tryNext(): void {
     const { ctx, client, tried } = this;
-    if (this.holding >= 0) this.release();
-    const backend =
-      ctx.load === null
-        ? ctx.currentRoute().find((b) => !tried.includes(b.index))
-        : this.nextWithRoom(ctx.load);
+    this.release();
+    const backend = this.nextBackend();
     if (backend === undefined) {
       client.removeListener("close", onClientGoneWhileDialing);
       ctx.emit({ type: "no-backend", at: ctx.now() });
@@ -124,6 +121,14 @@ class Relay {
       (outcome) => this.dialed(outcome),
       { buffer: backendReadBuffer, callback: (bytes, buffer) => this.fromBackend(bytes, buffer) },
     );
+  }
+
+  /** The route's first backend this client has not tried (with room, where limits are on). */
+  nextBackend(): Backend | undefined {
+    const { ctx, tried } = this;
+    return ctx.load === null
+      ? ctx.currentRoute().find((b) => !tried.includes(b.index))
+      : this.nextWithRoom(ctx.load);
   }
 
   /** The next untried backend with room; one at its `maxconn` is skipped, and counts as tried. */
@@ -154,7 +159,9 @@ class Relay {
     this.holding = index;
   }
 
+  /** Gives back the slot this client holds, if any. */
   release(): void {
+    if (this.holding < 0) return;
     const load = this.ctx.load;
     if (load !== null) load[this.holding] = (load[this.holding] ?? 1) - 1;
     this.holding = -1;
@@ -197,7 +204,7 @@ class Relay {
   refuseLocally(reason: string): void {
     const { ctx, client } = this;
     client.removeListener("close", onClientGoneWhileDialing);
-    if (this.holding >= 0) this.release();
+    this.release();
     ctx.emit({ type: "refused-locally", count: 1, reason, at: ctx.now() });
     ctx.localFailures.record((this.backend as Backend).label, reason);
     client.destroy();
@@ -228,10 +235,7 @@ class Relay {
     const hedge = this.hedge;
     if (hedge === null || client.destroyed) return;
     hedge.timer = null;
-    const backend =
-      ctx.load === null
-        ? ctx.currentRoute().find((b) => !tried.includes(b.index))
-        : this.nextWithRoom(ctx.load);
+    const backend = this.nextBackend();
     if (backend === undefined) return;
     tried.push(backend.index);
     if (ctx.logger.debugEnabled)
@@ -472,7 +476,7 @@ class Relay {
     const { client, ctx } = this;
     const backend = this.backend as Backend;
     const at = ctx.now();
-    if (this.holding >= 0) this.release();
+    this.release();
     ctx.emit({
       type: "closed",
       backend: backend.index,
@@ -513,7 +517,7 @@ function onSocketError(this: Socket, error: Error): void {
 
 function onClientGoneWhileDialing(this: Socket): void {
   const relay = relayOf(this);
-  if (relay.holding >= 0) relay.release();
+  relay.release();
   relay.dialing?.destroy();
   if (relay.hedge !== null) relay.dropHedge();
   relay.ctx.finished(this);

@@ -38,11 +38,18 @@ const readInteger = (text: string): E.Either<string, number> =>
       : E.left("value out of range");
 
 /** A Go duration: its syntax is checked while scanning, its range by the option's codec. */
-const duration = (defaultMs: number): ValueSyntax & Pick<Flag, "defaultText"> => ({
+const offDuration: ValueSyntax = {
   placeholder: "duration",
   read: (text) => E.map(() => text)(parseDuration(text)),
+};
+
+/** A Go duration with a default. */
+const duration = (defaultMs: number): ValueSyntax & Pick<Flag, "defaultText"> => ({
+  ...offDuration,
   defaultText: formatDuration(defaultMs),
 });
+
+const integer: ValueSyntax = { placeholder: "n", read: readInteger };
 
 const text = (placeholder: string): ValueSyntax => ({ placeholder, read: E.right });
 
@@ -70,8 +77,7 @@ export const FLAGS: ReadonlyArray<Flag> = [
   {
     name: "check-interval",
     into: "checkInterval",
-    placeholder: "duration",
-    read: (text) => E.map(() => text)(parseDuration(text)),
+    ...offDuration,
     help: "check every backend, up ones too, this often (off: only down ones, every -probe-delay)",
     invalid: "must be positive",
   },
@@ -124,16 +130,14 @@ export const FLAGS: ReadonlyArray<Flag> = [
   {
     name: "maxthreads",
     into: "maxthreads",
-    placeholder: "n",
-    read: readInteger,
+    ...integer,
     help: "the original's thread cap: without -workers, up to n workers, one per CPU at most",
     invalid: "must be an integer >= 1",
   },
   {
     name: "rise",
     into: "rise",
-    placeholder: "n",
-    read: readInteger,
+    ...integer,
     help: "good checks in a row that bring a down backend back",
     defaultText: "1",
     invalid: "must be an integer >= 1",
@@ -141,8 +145,7 @@ export const FLAGS: ReadonlyArray<Flag> = [
   {
     name: "fall",
     into: "fall",
-    placeholder: "n",
-    read: readInteger,
+    ...integer,
     help: "failures in a row (checks or client connects) that mark a backend down",
     defaultText: "1",
     invalid: "must be an integer >= 1",
@@ -213,8 +216,7 @@ export const FLAGS: ReadonlyArray<Flag> = [
   {
     name: "hedge",
     into: "hedge",
-    placeholder: "duration",
-    read: (text) => E.map(() => text)(parseDuration(text)),
+    ...offDuration,
     help: "if a backend's connect is not done after this long, dial the next backend too and use the first to connect (off by default)",
     invalid: "must be positive",
   },
@@ -269,40 +271,35 @@ export const FLAGS: ReadonlyArray<Flag> = [
   {
     name: "maxconn",
     into: "maxconn",
-    placeholder: "n",
-    read: readInteger,
+    ...integer,
     help: "live client connections at most (per worker process with -workers): at the limit accepting pauses, new clients wait in the listen backlog, never reset (off by default)",
     invalid: "must be an integer >= 1",
   },
   {
     name: "backend-maxconn",
     into: "backendMaxconn",
-    placeholder: "n",
-    read: readInteger,
+    ...integer,
     help: "live connections each backend takes at most (per worker process with -workers): at the limit new clients go to the next backend in the route (off by default)",
     invalid: "must be an integer >= 1",
   },
   {
     name: "idle-timeout",
     into: "idleTimeout",
-    placeholder: "duration",
-    read: (text) => E.map(() => text)(parseDuration(text)),
+    ...offDuration,
     help: "close a connection with no bytes either way for this long (off by default)",
     invalid: "must be positive",
   },
   {
     name: "keepalive",
     into: "keepalive",
-    placeholder: "duration",
-    read: (text) => E.map(() => text)(parseDuration(text)),
+    ...offDuration,
     help: "TCP keepalive on client and backend sockets, first probe after this long idle (off by default)",
     invalid: "must be positive",
   },
   {
     name: "fin-timeout",
     into: "finTimeout",
-    placeholder: "duration",
-    read: (text) => E.map(() => text)(parseDuration(text)),
+    ...offDuration,
     help: "once one side has half-closed (sent its FIN), close both sides this long after (off by default)",
     invalid: "must be positive",
   },

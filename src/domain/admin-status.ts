@@ -1,6 +1,6 @@
 import type { Backend } from "./backend.js";
 import { formatAddress } from "./backend.js";
-import { type BackendHealth, type HealthState, shown } from "./health.js";
+import { type BackendHealth, type HealthState, shown, shownState } from "./health.js";
 import { type Route, shareOf } from "./route.js";
 
 /** What GET /status answers, and what an SSE client gets first (a `state` event). */
@@ -58,7 +58,7 @@ export const backendStatus = (
   id: b.backend.id,
   address: formatAddress(b.backend.address),
   index: b.backend.index,
-  state: b.retired === true ? "removed" : (b.admin ?? b.status.kind),
+  state: shownState(b),
   up: b.up,
   since: iso(b.downSince ?? b.upSince),
   downtimeMs: b.pastDowntimeMs + (b.downSince === null ? 0 : Math.max(0, now - b.downSince)),

@@ -60,6 +60,10 @@ export interface LastCheck {
   readonly reason: string | null;
 }
 
+/** How a backend is shown (status page, metrics): removed, an operator's hold, or its health. */
+export const shownState = (b: BackendHealth): string =>
+  b.retired === true ? "removed" : (b.admin ?? b.status.kind);
+
 /** An operator's hold on a backend. */
 export type AdminHold = "drain" | "maint";
 

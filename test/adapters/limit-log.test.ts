@@ -1,22 +1,8 @@
 import test from "ava";
 import { LimitLog } from "../../src/adapters/limit-log.js";
 import { makeBackends } from "../../src/domain/backend.js";
-import type { Logger } from "../../src/domain/logger.js";
 import { testScheduler } from "../helpers/marbles.js";
-
-/** A logger that notes each warning with the virtual time it was written at. */
-const warningsAt = (now: () => number): { logger: Logger; lines: string[] } => {
-  const lines: string[] = [];
-  const ignore = (): void => undefined;
-  const logger: Logger = {
-    debug: ignore,
-    info: ignore,
-    warn: (message) => lines.push(`${now()} ${message}`),
-    error: ignore,
-    debugEnabled: false,
-  };
-  return { logger, lines };
-};
+import { warningsAt } from "../helpers/warnings-at.js";
 
 test("a full backend and paused accepting: a line at once each, then a count per second, then quiet", (t) => {
   const scheduler = testScheduler(t);

@@ -1,23 +1,9 @@
 import test from "ava";
 import { LocalFailureLog } from "../../src/adapters/local-failure-log.js";
-import type { Logger } from "../../src/domain/logger.js";
 import { testScheduler } from "../helpers/marbles.js";
+import { warningsAt } from "../helpers/warnings-at.js";
 
 const emfile = "too many open files in this process (EMFILE)";
-
-/** A logger that notes each warning with the virtual time it was written at. */
-const warningsAt = (now: () => number): { logger: Logger; lines: string[] } => {
-  const lines: string[] = [];
-  const ignore = (): void => undefined;
-  const logger: Logger = {
-    debug: ignore,
-    info: ignore,
-    warn: (message) => lines.push(`${now()} ${message}`),
-    error: ignore,
-    debugEnabled: false,
-  };
-  return { logger, lines };
-};
 
 test("a storm of local failures: one warning at once, then a count per second, then quiet", (t) => {
   const scheduler = testScheduler(t);

@@ -1,7 +1,13 @@
 import type { Observable, Subscription } from "rxjs";
 import type { Backend } from "../../domain/backend.js";
 import type { CheckResult } from "../../domain/check-result.js";
-import { type BackendHealth, type HealthState, downtimeAt, shown } from "../../domain/health.js";
+import {
+  type BackendHealth,
+  type HealthState,
+  downtimeAt,
+  shown,
+  shownState,
+} from "../../domain/health.js";
 import type { ProxyEvent } from "../../domain/proxy-event.js";
 import type { Route } from "../../domain/route.js";
 import { version } from "../../version.js";
@@ -41,14 +47,6 @@ export const BACKEND_STATES = [
   "maint",
   "removed",
 ] as const;
-
-/** A backend's shown state: an admin mode (drain, maint) where one is set, else its health. */
-const stateOf = (b: BackendHealth): string => {
-  if (b.retired === true) return "removed";
-  const admin = (b as { readonly admin?: unknown }).admin;
-  if (admin === "drain" || admin === "maint") return admin;
-  return (b.status as { readonly kind: string }).kind;
-};
 
 const backendLabels = (backend: Backend): { backend: string; index: string } => ({
   backend: backend.label,
@@ -123,7 +121,7 @@ export const createMetrics = async (source: MetricsSource): Promise<Metrics> => 
     collect() {
       this.reset();
       for (const b of health === null ? [] : shown(health)) {
-        const current = stateOf(b);
+        const current = shownState(b);
         for (const state of BACKEND_STATES)
           this.set({ ...backendLabels(b.backend), state }, state === current ? 1 : 0);
       }
@@ -254,7 +252,7 @@ export const createMetrics = async (source: MetricsSource): Promise<Metrics> => 
   let lastStates: ReadonlyArray<string> = [];
   subscriptions.push(
     source.health$.subscribe((state) => {
-      const states = state.backends.map(stateOf);
+      const states = state.backends.map(shownState);
       state.backends.forEach((b, i) => {
         const before = lastStates[i];
         if (before !== undefined && before !== states[i])
